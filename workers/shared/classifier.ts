@@ -1,0 +1,12 @@
+/**
+ * The emotion classifier as the v1 and v2 workers load it: the model and featurizer bundled as
+ * modules, ORT's wasm imported precompiled (workerd cannot compile wasm at run time). One instance
+ * per isolate; it loads on first use.
+ */
+import wasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+import model from "../../model/emotion.onnx";
+import featurizer from "../../model/featurizer.json";
+import type { FeaturizerData } from "../../model/featurizer.ts";
+import { EmotionClassifier } from "../../model/inference.ts";
+
+export const classifier = new EmotionClassifier({ model, featurizer: featurizer as FeaturizerData, wasm });

@@ -1,0 +1,103 @@
+/**
+ * What the v1 and v2 workers share: three routes (POST /predict, GET /health, GET /metrics) on
+ * itty-router, input validated again (defence in depth), the classifier loaded once per isolate,
+ * and their metrics. Each variant only says how a prediction is rendered.
+ */
+import { Router } from "itty-router";
+import { LABELS, type Label } from "../../model/labels.ts";
+import { ModelUnavailableError, type ModelInfo } from "../../model/inference.ts";
+import { classifier } from "./classifier.ts";
+import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "./metrics.ts";
+import { MAX_BODY_BYTES, validatePredictInput } from "./predict-schema.ts";
+import { problemResponse } from "./problem.ts";
+import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
+
+export interface InferenceEnv {
+  /** Which process answered, reported by v2; set per replica by the local stack. */
+  REPLICA?: string;
+}
+
+export interface PredictionContext {
+  label: Label;
+  probabilities: Float32Array;
+  model: ModelInfo;
+  inferenceMs: number;
+  replica: string;
+}
+
+export type Variant = "v1" | "v2";
+
+export function createInferenceWorker(variant: Variant, render: (prediction: PredictionContext) => object) {
+  const registry = createRegistry();
+  const predictions = registry.create("counter", "fortress_predictions_total", "Predictions made, by variant and label");
+  const inferenceSeconds = registry.create(
+    "histogram",
+    "fortress_inference_duration_seconds",
+    "Featurize + ONNX run per prediction, by the runtime clock (workerd advances it only at I/O)",
+    LATENCY_BUCKETS,
+  );
+  const modelInfo = registry.create("gauge", "fortress_model_info", "The model this process serves (always 1)");
+  const modelLoadSeconds = registry.create("gauge", "fortress_model_load_seconds", "Seconds the model took to load");
+  for (const label of LABELS) predictions.add(0, { variant, label });
+
+  async function loadedModel(): Promise<ModelInfo> {
+    const info = await classifier.info();
+    modelInfo.set(1, { variant, sha256: info.sha256 });
+    modelLoadSeconds.set(info.loadSeconds);
+    return info;
+  }
+
+  async function predict(request: Request, env: InferenceEnv): Promise<Response> {
+    if (!(request.headers.get("Content-Type") ?? "").toLowerCase().startsWith("application/json")) {
+      return problemResponse({ status: 415, detail: "send the body as application/json" });
+    }
+    const bytes = await request.arrayBuffer();
+    if (bytes.byteLength > MAX_BODY_BYTES) {
+      return problemResponse({ status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return problemResponse({ status: 400, detail: "the body is not valid JSON" });
+    }
+    const input = validatePredictInput(body);
+    if (!input.ok) return problemResponse({ status: 422, detail: "the input is invalid", errors: input.errors });
+    const model = await loadedModel();
+    const started = performance.now();
+    const { label, probabilities } = await classifier.classify(input.sentence);
+    const inferenceMs = performance.now() - started;
+    predictions.inc({ variant, label });
+    inferenceSeconds.observe(inferenceMs / 1000);
+    const replica = env.REPLICA ?? variant;
+    return Response.json(render({ label, probabilities, model, inferenceMs, replica }));
+  }
+
+  const router = Router({
+    catch: (error: unknown) =>
+      error instanceof ModelUnavailableError
+        ? problemResponse({ status: 503, detail: error.message }, { "Retry-After": "30" })
+        : problemResponse({ status: 500, detail: "the inference worker failed; see its log" }),
+  });
+  router
+    .post("/predict", predict)
+    .get("/health", async (_request: Request, env: InferenceEnv) => {
+      const model = await loadedModel();
+      return Response.json({ status: "ok", variant, replica: env.REPLICA ?? variant, model: { sha256: model.sha256, version: model.version } });
+    })
+    .get("/metrics", () => metricsResponse(registry))
+    .all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }))
+    .all("*", (request: Request) => problemResponse({ status: 404, detail: `no route for ${new URL(request.url).pathname}` }));
+
+  return {
+    async fetch(request: Request, env: InferenceEnv): Promise<Response> {
+      const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
+      let response: Response = await router.fetch(request, env);
+      if (response.headers.get(REQUEST_ID_HEADER) !== requestId) {
+        response = new Response(response.body, response);
+        response.headers.set(REQUEST_ID_HEADER, requestId);
+      }
+      return response;
+    },
+  } satisfies ExportedHandler<InferenceEnv>;
+}

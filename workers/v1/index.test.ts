@@ -1,0 +1,74 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import wasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+
+const predict = (body: unknown, headers: Record<string, string> = { "Content-Type": "application/json" }) =>
+  exports.default.fetch("http://v1/predict", { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+describe("v1 worker", () => {
+  it("answers exactly {\"prediction value\": label}", async () => {
+    const response = await predict({ sentence: "I love this!" });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ "prediction value": "love" });
+  });
+
+  it("ignores unknown fields", async () => {
+    const response = await predict({ sentence: "I love this!", extra: [1, 2] });
+    expect(await response.json()).toEqual({ "prediction value": "love" });
+  });
+
+  it("validates its input again: 422 naming the field", async () => {
+    const response = await predict({ sentence: "   " });
+    expect(response.status).toBe(422);
+    expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+    const problem = await response.json<{ errors: { field: string }[] }>();
+    expect(problem.errors[0]!.field).toBe("sentence");
+  });
+
+  it("refuses a body that is not JSON with 400", async () => {
+    expect((await predict("{not json")).status).toBe(400);
+  });
+
+  it("refuses another content type with 415", async () => {
+    expect((await predict({ sentence: "hi" }, { "Content-Type": "text/plain" })).status).toBe(415);
+  });
+
+  it("answers another method on /predict with 405 and Allow: POST", async () => {
+    const response = await exports.default.fetch("http://v1/predict");
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("POST");
+  });
+
+  it("reports healthy once the model has loaded", async () => {
+    const response = await exports.default.fetch("http://v1/health");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok", variant: "v1" });
+  });
+
+  it("counts predictions by label in its metrics", async () => {
+    await predict({ sentence: "I love this!" });
+    const text = await (await exports.default.fetch("http://v1/metrics")).text();
+    const love = text.match(/^fortress_predictions_total\{variant="v1",label="love"\} (\d+)/m);
+    expect(Number(love?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^fortress_model_info\{variant="v1",sha256="[0-9a-f]{64}"\} 1/m);
+  });
+
+  it("echoes a sane X-Request-Id and replaces one that is not", async () => {
+    const kept = await predict({ sentence: "hi" }, { "Content-Type": "application/json", "X-Request-Id": "abc-123" });
+    expect(kept.headers.get("X-Request-Id")).toBe("abc-123");
+    const replaced = await predict({ sentence: "hi" }, { "Content-Type": "application/json", "X-Request-Id": "bad id\u0001" });
+    expect(replaced.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("workerd", () => {
+  // The reason model/ort-wasm-module.ts exists: if this stops failing, the shim may be dropped.
+  it("still refuses to compile wasm from bytes at run time", async () => {
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+    await expect(WebAssembly.instantiate(bytes)).rejects.toThrow(/disallowed/i);
+  });
+
+  it("gives the ORT wasm as a precompiled module", () => {
+    expect(wasmModule).toBeInstanceOf(WebAssembly.Module);
+  });
+});

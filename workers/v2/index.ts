@@ -1,0 +1,11 @@
+/** v2: the debug variant. The v1 body plus every probability, the model's identity and timing. */
+import { LABELS } from "../../model/labels.ts";
+import { createInferenceWorker } from "../shared/inference-worker.ts";
+
+export default createInferenceWorker("v2", ({ label, probabilities, model, inferenceMs, replica }) => ({
+  "prediction value": label,
+  prediction_proba_dict: Object.fromEntries(LABELS.map((l, i) => [l, probabilities[i]])),
+  model: { sha256: model.sha256, version: model.version },
+  inference_ms: inferenceMs,
+  replica,
+}));
