@@ -14,7 +14,11 @@ setup: node_modules/.installed ## install the npm dependencies (npm ci)
 model: setup ## train the emotion model from ../shared/data (DATA_PATH overrides)
 	npm run model:train
 
-test: setup ## run every test suite
+build: setup ## bundle the three workers into dist/ (what workerd serves and Cloudflare would receive)
+	npm run build
+
+test: build ## typecheck, then every test suite
+	npm run typecheck
 	npx vitest run
 
-.PHONY: help setup model test
+.PHONY: help setup model build test

@@ -1,9 +1,9 @@
-import { exports } from "cloudflare:workers";
+import { workerUnderTest as worker } from "../shared/worker-under-test.ts";
 import { describe, expect, it } from "vitest";
 import wasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 
 const predict = (body: unknown, headers: Record<string, string> = { "Content-Type": "application/json" }) =>
-  exports.default.fetch("http://v1/predict", { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+  worker.fetch("http://v1/predict", { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 
 describe("v1 worker", () => {
   it("answers exactly {\"prediction value\": label}", async () => {
@@ -34,20 +34,20 @@ describe("v1 worker", () => {
   });
 
   it("answers another method on /predict with 405 and Allow: POST", async () => {
-    const response = await exports.default.fetch("http://v1/predict");
+    const response = await worker.fetch("http://v1/predict");
     expect(response.status).toBe(405);
     expect(response.headers.get("Allow")).toBe("POST");
   });
 
   it("reports healthy once the model has loaded", async () => {
-    const response = await exports.default.fetch("http://v1/health");
+    const response = await worker.fetch("http://v1/health");
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "ok", variant: "v1" });
   });
 
   it("counts predictions by label in its metrics", async () => {
     await predict({ sentence: "I love this!" });
-    const text = await (await exports.default.fetch("http://v1/metrics")).text();
+    const text = await (await worker.fetch("http://v1/metrics")).text();
     const love = text.match(/^fortress_predictions_total\{variant="v1",label="love"\} (\d+)/m);
     expect(Number(love?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^fortress_model_info\{variant="v1",sha256="[0-9a-f]{64}"\} 1/m);

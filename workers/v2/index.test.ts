@@ -1,10 +1,10 @@
-import { exports } from "cloudflare:workers";
+import { workerUnderTest as worker } from "../shared/worker-under-test.ts";
 import { describe, expect, it } from "vitest";
 import { LABELS } from "../../model/labels.ts";
 
 describe("v2 worker", () => {
   it("adds all 13 probabilities, summing to 1, the model and the replica", async () => {
-    const response = await exports.default.fetch("http://v2/predict", {
+    const response = await worker.fetch("http://v2/predict", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ sentence: "I love this!" }),

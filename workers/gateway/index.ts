@@ -1,0 +1,58 @@
+/**
+ * The gateway worker: wiring only. The /predict chain reads top to bottom: request id, metrics
+ * and log line, rate limit per client IP, Basic Auth, validation, forward to v1 or v2.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { env } from "cloudflare:workers";
+import { HTTPException } from "hono/http-exception";
+import { problemResponse } from "../shared/problem.ts";
+import { metricsResponse } from "../shared/metrics.ts";
+import type { GatewayEnv } from "./app-context.ts";
+import { registry } from "./gateway-metrics.ts";
+import { basicAuthentication } from "./middleware/basic-auth/index.ts";
+import { observe } from "./middleware/observe/index.ts";
+import { rateLimit } from "./middleware/rate-limit/index.ts";
+import { requestId } from "./middleware/request-id/index.ts";
+import { validatePrediction } from "./middleware/validate-prediction/index.ts";
+import { policyFromVars } from "./rate-limiter/gcra.ts";
+import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
+import { docsPage, OPENAPI_INFO } from "./routes/docs.ts";
+import { health } from "./routes/health.ts";
+import { predict, registerPredictDocs } from "./routes/predict.ts";
+
+export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
+
+const app = new OpenAPIHono<GatewayEnv>({ strict: true });
+
+app.use(requestId());
+app.use("/predict", observe());
+app.post(
+  "/predict",
+  rateLimit({
+    // wrangler types cannot see the class behind the binding; it is this worker's RateLimiter.
+    namespace: env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>,
+    policy: policyFromVars(env),
+    clientIpHeader: env.CLIENT_IP_HEADER,
+    onLimiterError: env.RATE_LIMIT_FAIL_OPEN === "true" ? "fail-open" : "fail-closed",
+  }),
+  basicAuthentication({ users: env.API_USERS, realm: "fortress", cacheSeconds: 60 }),
+  validatePrediction(),
+  predict({ timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS) }),
+);
+app.all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }));
+
+app.get("/health", health);
+registerPredictDocs(app.openAPIRegistry);
+const openApiDocument = app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO });
+app.get("/openapi.json", (c) => c.json(openApiDocument));
+app.get("/docs", (c) => c.html(docsPage));
+app.get("/metrics", () => metricsResponse(registry));
+
+app.notFound((c) => problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` }));
+app.onError((error, c) => {
+  if (error instanceof HTTPException) return error.getResponse();
+  console.error(JSON.stringify({ event: "unhandled_error", request_id: c.get("requestId"), error: String(error) }));
+  return problemResponse({ status: 500, detail: "the gateway failed; the request id is in its log" });
+});
+
+export default app;

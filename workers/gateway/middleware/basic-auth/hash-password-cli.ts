@@ -1,0 +1,18 @@
+/**
+ * Prints an API_USERS entry for a user: `npm run hash-password -- USER`, the password on standard
+ * input (or in API_PASSWORD), so it never shows in the process list or the shell history.
+ */
+import { readFileSync } from "node:fs";
+import { hashPassword } from "./password-hash.ts";
+
+const user = process.argv[2];
+if (!user || user.includes(":")) {
+  console.error("usage: npm run hash-password -- USER   (password on stdin or in API_PASSWORD; no ':' in USER)");
+  process.exit(2);
+}
+const password = process.env.API_PASSWORD ?? readFileSync(0, "utf8").replace(/\r?\n$/, "");
+if (password === "") {
+  console.error("hash-password: empty password");
+  process.exit(2);
+}
+console.log(`${user}:${await hashPassword(password)}`);

@@ -1,0 +1,51 @@
+/**
+ * The Generic Cell Rate Algorithm: a client's whole state is one number, its theoretical arrival
+ * time (TAT). Tokens refill continuously at `ratePerSecond`; at most `burst` can be spent at once.
+ * Computed lazily at each request: no timer, no alarm. Pure, so tests drive the clock.
+ */
+export interface RatePolicy {
+  ratePerSecond: number;
+  burst: number;
+}
+
+export interface Grant {
+  /** Tokens granted now, 0 to `want`. */
+  granted: number;
+  /** The new theoretical arrival time, ms. */
+  tat: number;
+  /** Tokens still available after this grant. */
+  remaining: number;
+  /** When granted < want: ms until one more token is available. */
+  retryAfterMs: number;
+  /** ms until the full burst is available again. */
+  resetMs: number;
+}
+
+// Absorbs floating-point error in the token count (e.g. 1000/3 ms intervals).
+const EPSILON = 1e-9;
+
+export function takeTokens(tat: number, now: number, want: number, policy: RatePolicy): Grant {
+  const interval = 1000 / policy.ratePerSecond;
+  const horizon = now + interval * policy.burst;
+  const start = Math.max(tat, now);
+  const available = Math.max(0, Math.floor((horizon - start) / interval + EPSILON));
+  const granted = Math.min(want, available);
+  const newTat = start + granted * interval;
+  return {
+    granted,
+    tat: newTat,
+    remaining: available - granted,
+    retryAfterMs: granted < want ? Math.max(0, start + interval - horizon) : 0,
+    resetMs: Math.max(0, newTat - now),
+  };
+}
+
+/** Reads a policy from the worker's vars, refusing values that would disable the limit by accident. */
+export function policyFromVars(vars: { RATE_LIMIT_RPS?: string; RATE_LIMIT_BURST?: string }): RatePolicy {
+  const ratePerSecond = Number(vars.RATE_LIMIT_RPS);
+  const burst = Number(vars.RATE_LIMIT_BURST);
+  if (!(ratePerSecond > 0) || !Number.isInteger(burst) || burst < 1) {
+    throw new Error(`invalid rate limit: RATE_LIMIT_RPS=${vars.RATE_LIMIT_RPS}, RATE_LIMIT_BURST=${vars.RATE_LIMIT_BURST}`);
+  }
+  return { ratePerSecond, burst };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { LABELS } from "../../../model/labels.ts";
+import { postPredict } from "../test-support.ts";
+import { chooseVariant } from "./predict.ts";
+
+describe("routing on X-Experiment-Group", () => {
+  it.each([
+    [undefined, "v1"],
+    ["debug", "v2"],
+    ["DEBUG", "v2"],
+    [" debug ", "v2"],
+    ["debugger", "v1"],
+    ["", "v1"],
+  ])("sends %j to %s", (header, variant) => {
+    expect(chooseVariant(header)).toBe(variant);
+  });
+
+  it("answers from v1 by default with exactly {\"prediction value\": label}", async () => {
+    const response = await postPredict("I love this!");
+    expect(response.headers.get("X-Variant")).toBe("v1");
+    expect(await response.json()).toEqual({ "prediction value": "love" });
+  });
+
+  it("answers from v2 for the debug group, with all 13 probabilities summing to 1", async () => {
+    const response = await postPredict("I love this!", { headers: { "X-Experiment-Group": " DEBUG " } });
+    expect(response.headers.get("X-Variant")).toBe("v2");
+    const body = await response.json<{ "prediction value": string; prediction_proba_dict: Record<string, number> }>();
+    expect(body["prediction value"]).toBe("love");
+    expect(Object.keys(body.prediction_proba_dict).sort()).toEqual([...LABELS].sort());
+    expect(Object.values(body.prediction_proba_dict).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it("passes the request id on to the inference worker and back", async () => {
+    const response = await postPredict("hi", { headers: { "X-Request-Id": "trace-42" } });
+    expect(response.headers.get("X-Request-Id")).toBe("trace-42");
+  });
+});

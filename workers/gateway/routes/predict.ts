@@ -1,0 +1,86 @@
+/** POST /predict: forwards a validated sentence to v1, or to v2 for the "debug" experiment group. */
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { PredictRequest, V1Prediction, V2Prediction } from "../../shared/predict-schema.ts";
+import { problemResponse } from "../../shared/problem.ts";
+import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
+import type { AppContext, Variant } from "../app-context.ts";
+import { metrics } from "../gateway-metrics.ts";
+
+export const EXPERIMENT_HEADER = "X-Experiment-Group";
+
+/** "debug" (any case, surrounding spaces ignored) selects v2; anything else, or nothing, v1. */
+export function chooseVariant(experimentGroup: string | undefined): Variant {
+  return experimentGroup?.trim().toLowerCase() === "debug" ? "v2" : "v1";
+}
+
+async function forward(c: AppContext, variant: Variant, timeoutMs: number): Promise<Response> {
+  const upstream = variant === "v1" ? c.env.V1 : c.env.V2;
+  try {
+    return await upstream.fetch("http://upstream/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") },
+      body: JSON.stringify({ sentence: c.get("sentence") }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    metrics.upstreamErrors.inc({ variant });
+    console.error(JSON.stringify({ event: "upstream_error", variant, request_id: c.get("requestId"), error: String(error) }));
+    if ((error as Error)?.name === "TimeoutError") {
+      return problemResponse({ status: 504, detail: `the ${variant} model did not answer within ${timeoutMs} ms` });
+    }
+    return problemResponse({ status: 503, detail: `the ${variant} model cannot be reached; retry shortly` }, { "Retry-After": "5" });
+  }
+}
+
+export function predict(options: { timeoutMs: number }) {
+  return async function predict(c: AppContext): Promise<Response> {
+    const variant = chooseVariant(c.req.header(EXPERIMENT_HEADER));
+    c.set("variant", variant);
+    const upstream = await forward(c, variant, options.timeoutMs);
+    let response = upstream;
+    if (upstream.status >= 500 && upstream.headers.get("Content-Type") !== "application/problem+json") {
+      // An upstream failure that is not ours to explain (e.g. nginx's 502 page): say it plainly.
+      metrics.upstreamErrors.inc({ variant });
+      response = problemResponse({ status: 502, detail: `the ${variant} model failed (status ${upstream.status})` });
+    } else if (upstream.status >= 500 && upstream.status !== 503 && upstream.status !== 504) {
+      metrics.upstreamErrors.inc({ variant });
+    }
+    const headers = new Headers({ "Content-Type": response.headers.get("Content-Type") ?? "application/json", "X-Variant": variant });
+    const retryAfter = response.headers.get("Retry-After");
+    if (retryAfter) headers.set("Retry-After", retryAfter);
+    return new Response(response.body, { status: response.status, headers });
+  };
+}
+
+const problemContent = { "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) } };
+
+/** The OpenAPI description of POST /predict, from the same schemas that validate it. */
+export function registerPredictDocs(registry: OpenAPIHono["openAPIRegistry"]): void {
+  registry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
+  registry.registerPath({
+    method: "post",
+    path: "/predict",
+    summary: "Classify the emotion of a short text",
+    security: [{ basicAuth: [] }],
+    request: {
+      headers: z.object({
+        [EXPERIMENT_HEADER]: z.string().optional().openapi({ description: '"debug" routes to v2 (probabilities and model details)' }),
+      }),
+      body: { required: true, content: { "application/json": { schema: PredictRequest } } },
+    },
+    responses: {
+      200: {
+        description: "The predicted label (v1), or the debug payload (v2). X-Variant says which answered.",
+        content: { "application/json": { schema: z.union([V1Prediction, V2Prediction]) } },
+      },
+      400: { description: "The body is not valid JSON", content: problemContent },
+      401: { description: "Missing or wrong credentials", content: problemContent },
+      413: { description: "The body is larger than 16 KiB", content: problemContent },
+      415: { description: "The body is not application/json", content: problemContent },
+      422: { description: "The sentence is missing, not a string, empty or too long", content: problemContent },
+      429: { description: "Rate limit reached; see Retry-After", content: problemContent },
+      503: { description: "The model or the rate limiter is unavailable", content: problemContent },
+      504: { description: "The model did not answer in time", content: problemContent },
+    },
+  });
+}

@@ -1,0 +1,29 @@
+/** Helpers of the gateway's tests: requests that carry what nginx would set (the client IP header). */
+import { workerUnderTest } from "../shared/worker-under-test.ts";
+import { TEST_PASSWORD, TEST_USER } from "./test-credentials.ts";
+
+export { TEST_PASSWORD, TEST_USER };
+
+export const basicAuthHeader = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
+
+let nextIp = 1;
+/** A client IP no other test uses, so each test starts with a full rate-limit budget. */
+export const freshIp = () => `192.0.2.${nextIp++}`;
+
+export interface PredictOptions {
+  ip?: string;
+  authorization?: string | null;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export function postPredict(sentence: unknown, options: PredictOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { "Content-Type": "application/json", "X-Real-IP": options.ip ?? freshIp(), ...options.headers };
+  const authorization = options.authorization === undefined ? basicAuthHeader(TEST_USER, TEST_PASSWORD) : options.authorization;
+  if (authorization !== null) headers.Authorization = authorization;
+  return workerUnderTest.fetch("http://gateway/predict", {
+    method: "POST",
+    headers,
+    body: options.body ?? JSON.stringify({ sentence }),
+  });
+}
