@@ -1,24 +1,54 @@
-# The project's commands. Settings (ports, replicas, rate limits) live in deployments/settings.env.
+# Fortress Edge: the commands. Settings (ports, replicas, bind address) are in deployments/settings.env;
+# the rate limits in wrangler.toml's [vars]; an environment variable overrides either.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+STACK := npx tsx scripts/stack/stack.ts
+# Debian packages the local stack runs (and the tests use: docker-compose only validates the file).
+APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl wrk docker-compose
+NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter supervisord openssl wrk docker-compose
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+system-packages: ## install the Debian packages the stack needs, if any is missing
+	@missing=$$(for c in $(NEEDED_COMMANDS); do command -v $$c >/dev/null || echo $$c; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "missing: $$missing. As root, run: apt-get update && apt-get install -y $(APT_PACKAGES)"; exit 1; \
+	  fi; \
+	  echo "installing $(APT_PACKAGES) (missing: $$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-setup: node_modules/.installed ## install the npm dependencies (npm ci)
+setup: system-packages node_modules/.installed ## install what is missing (Debian packages, npm ci)
 
-model: setup ## train the emotion model from ../shared/data (DATA_PATH overrides)
+model: node_modules/.installed ## train the emotion model from ../shared/data (DATA_PATH overrides)
 	npm run model:train
 
-build: setup ## bundle the three workers into dist/ (what workerd serves and Cloudflare would receive)
+build: node_modules/.installed ## bundle the three workers into dist/ (what workerd serves and Cloudflare would receive)
 	npm run build
 
-test: build ## typecheck, then every test suite
-	npm run typecheck
-	npx vitest run
+start-project: setup build ## install, build, start the whole stack and print its URLs and credentials
+	$(STACK) start
 
-.PHONY: help setup model build test
+stop-project: ## stop every process of the stack
+	$(STACK) stop
+
+status: ## each process of the stack and whether it is healthy
+	$(STACK) status
+
+logs: ## follow the stack's logs
+	tail -n 20 -F .state/logs/*.log
+
+test: setup build ## typecheck, unit tests, then the stack end to end (stopped afterwards, pass or fail)
+	npm run typecheck
+	promtool check rules deployments/prometheus/rules.yml
+	npx vitest run --project model --project v1 --project v2 --project gateway
+	$(STACK) start
+	npx vitest run --project e2e; status=$$?; $(STACK) stop; exit $$status
+
+.PHONY: help system-packages setup model build start-project stop-project status logs test

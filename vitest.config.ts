@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { parse } from "smol-toml";
 import { defineConfig } from "vitest/config";
+import { bundleModules } from "./scripts/stack/bundle-modules.ts";
 import { hashPassword } from "./workers/gateway/middleware/basic-auth/password-hash.ts";
 import { TEST_PASSWORD, TEST_USER } from "./workers/gateway/test-credentials.ts";
 
@@ -15,22 +16,17 @@ const inferenceWorker = (variant: Variant) => ({
   test: { name: variant, include: [`workers/${variant}/**/*.test.ts`], testTimeout: 60_000 },
 });
 
-const MODULE_TYPES = { ".js": "ESModule", ".wasm": "CompiledWasm", ".onnx": "Data" } as const;
+/** Miniflare's names for workerd's module types. */
+const MINIFLARE_TYPES = { esModule: "ESModule", wasm: "CompiledWasm", data: "Data", text: "Text" } as const;
 
-/**
- * A built inference worker (npm run build), behind the gateway's V1/V2 service bindings. Its
- * modules are listed, not discovered: Miniflare's discovery stops at ORT's dynamic import().
- */
+/** A built inference worker (npm run build), behind the gateway's V1/V2 service bindings. */
 const builtInferenceWorker = (variant: Variant) => {
   const config = wranglerConfig(variant);
   const dir = `dist/${variant}`;
-  const files = readdirSync(dir).filter((f) => Object.keys(MODULE_TYPES).some((ext) => f.endsWith(ext)));
   return {
     name: config.name as string,
     modulesRoot: dir,
-    modules: files
-      .sort((a) => (a === "index.js" ? -1 : 1)) // the entry module first
-      .map((f) => ({ type: MODULE_TYPES[f.slice(f.lastIndexOf(".")) as keyof typeof MODULE_TYPES], path: `${dir}/${f}` })),
+    modules: bundleModules(dir).map((m) => ({ type: MINIFLARE_TYPES[m.type], path: m.path })),
     compatibilityDate: config.compatibility_date as string,
     bindings: config.vars as Record<string, string>,
   };
@@ -60,6 +56,10 @@ export default defineConfig({
           }),
         ],
         test: { name: "gateway", include: ["workers/gateway/**/*.test.ts"], testTimeout: 60_000 },
+      },
+      // Against the running stack (make test starts it): one file at a time, as they share it.
+      {
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 60_000, fileParallelism: false },
       },
     ],
   },

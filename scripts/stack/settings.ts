@@ -1,0 +1,102 @@
+/**
+ * The local stack's settings: deployments/settings.env, overridden by the environment, plus the
+ * gateway's vars from wrangler.toml (the rate limits' one home). Paths of everything generated.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "smol-toml";
+
+export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+export const paths = {
+  root: ROOT,
+  state: join(ROOT, ".state"),
+  run: join(ROOT, ".state/run"),
+  logs: join(ROOT, ".state/logs"),
+  workerdConfigs: join(ROOT, ".state/workerd"),
+  durableObjects: join(ROOT, ".state/durable-objects"),
+  prometheusData: join(ROOT, ".state/prometheus"),
+  certs: join(ROOT, "deployments/nginx/certs"),
+  secrets: join(ROOT, ".secrets"),
+  credentials: join(ROOT, ".secrets/credentials.env"),
+  apiUsers: join(ROOT, ".secrets/api-users"),
+  dist: join(ROOT, "dist"),
+};
+
+/** KEY=value lines; # comments and blank lines skipped. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const match = line.match(/^\s*([A-Z_][A-Z0-9_]*)=(.*)$/);
+    if (match) values[match[1]!] = match[2]!.trim();
+  }
+  return values;
+}
+
+export interface Settings {
+  bindAddr: string;
+  httpPort: number;
+  httpsPort: number;
+  stubStatusPort: number;
+  exporterPort: number;
+  prometheusPort: number;
+  gatewayOpsPort: number;
+  v1OpsBasePort: number;
+  v2OpsPort: number;
+  v1Replicas: number;
+  /** The gateway's vars: wrangler.toml's, with RATE_LIMIT_* overridable from the environment. */
+  gatewayVars: Record<string, string>;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const defaults = parseEnvFile(readFileSync(join(ROOT, "deployments/settings.env"), "utf8"));
+  const value = (key: string) => env[key] ?? defaults[key] ?? "";
+  const port = (key: string) => {
+    const n = Number(value(key));
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${key}=${value(key)} is not a port`);
+    return n;
+  };
+  const wrangler = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as { vars: Record<string, string> };
+  // Behind our nginx, the client's address arrives in X-Real-IP (on Cloudflare: CF-Connecting-IP).
+  const gatewayVars: Record<string, string> = { ...wrangler.vars, CLIENT_IP_HEADER: "X-Real-IP" };
+  for (const key of ["RATE_LIMIT_RPS", "RATE_LIMIT_BURST", "RATE_LIMIT_FAIL_OPEN"]) {
+    if (env[key] ?? defaults[key]) gatewayVars[key] = (env[key] ?? defaults[key])!;
+  }
+  const v1Replicas = Number(value("V1_REPLICAS"));
+  if (!Number.isInteger(v1Replicas) || v1Replicas < 1) throw new Error(`V1_REPLICAS=${value("V1_REPLICAS")} must be 1 or more`);
+  return {
+    bindAddr: value("BIND_ADDR"),
+    httpPort: port("HTTP_PORT"),
+    httpsPort: port("HTTPS_PORT"),
+    stubStatusPort: port("STUB_STATUS_PORT"),
+    exporterPort: port("EXPORTER_PORT"),
+    prometheusPort: port("PROMETHEUS_PORT"),
+    gatewayOpsPort: port("GATEWAY_OPS_PORT"),
+    v1OpsBasePort: port("V1_OPS_BASE_PORT"),
+    v2OpsPort: port("V2_OPS_PORT"),
+    v1Replicas,
+    gatewayVars,
+  };
+}
+
+/** Every workerd process of the stack: its name, worker, unix socket and ops port. */
+export interface WorkerProcess {
+  name: string;
+  worker: "gateway" | "v1" | "v2";
+  socket: string;
+  opsPort: number;
+}
+
+export function workerProcesses(settings: Settings): WorkerProcess[] {
+  return [
+    { name: "gateway", worker: "gateway", socket: join(paths.run, "gateway.sock"), opsPort: settings.gatewayOpsPort },
+    ...Array.from({ length: settings.v1Replicas }, (_, i) => ({
+      name: `v1-${i}`,
+      worker: "v1" as const,
+      socket: join(paths.run, `v1-${i}.sock`),
+      opsPort: settings.v1OpsBasePort + i,
+    })),
+    { name: "v2", worker: "v2", socket: join(paths.run, "v2.sock"), opsPort: settings.v2OpsPort },
+  ];
+}

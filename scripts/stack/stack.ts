@@ -1,0 +1,229 @@
+/**
+ * The local production stack: `start`, `stop`, `status`, as `make start-project`,
+ * `make stop-project` and `make status` call them. Every process runs under supervisord, which
+ * restarts any that dies; this script only renders configs, starts supervisord, waits for health
+ * and reports.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { connect } from "node:net";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
+import { certificate, ensureCertificate, ensureCredentials } from "./secrets.ts";
+import { renderAll, rendered } from "./render.ts";
+import { loadSettings, paths, workerProcesses, type Settings } from "./settings.ts";
+
+const READY_TIMEOUT_MS = 30_000;
+
+interface Probe {
+  program: string;
+  url: string;
+  /** What the body must contain, if anything beyond a 200. */
+  expect?: string;
+}
+
+function probes(settings: Settings): Probe[] {
+  return [
+    ...workerProcesses(settings).map((p) => ({
+      program: p.name,
+      url: `http://127.0.0.1:${p.opsPort}/health`,
+      expect: p.worker === "gateway" ? '"status":"ok"' : undefined,
+    })),
+    { program: "nginx", url: `https://127.0.0.1:${settings.httpsPort}/health` },
+    { program: "nginx-exporter", url: `http://127.0.0.1:${settings.exporterPort}/metrics`, expect: "nginx_up 1" },
+    { program: "prometheus", url: `http://127.0.0.1:${settings.prometheusPort}/-/ready` },
+  ];
+}
+
+/** GET with a short timeout; HTTPS verified against our certificate. */
+export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const secure = url.startsWith("https:");
+    const options = secure ? { ca: readFileSync(certificate.cert), servername: "localhost" } : {};
+    const req = (secure ? httpsRequest : httpRequest)(url, { ...options, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function healthy(probe: Probe): Promise<boolean> {
+  try {
+    const { status, body } = await httpGet(probe.url);
+    return status === 200 && (!probe.expect || body.includes(probe.expect));
+  } catch {
+    return false;
+  }
+}
+
+function supervisordRunning(): boolean {
+  if (!existsSync(rendered.supervisordPid)) return false;
+  const pid = Number(readFileSync(rendered.supervisordPid, "utf8"));
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const supervisorctl = (...args: string[]) =>
+  spawnSync("supervisorctl", ["-c", rendered.supervisord, ...args], { encoding: "utf8" });
+
+function checkTools(): void {
+  const missing = ["nginx", "prometheus", "prometheus-nginx-exporter", "supervisord", "openssl"].filter(
+    (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0,
+  );
+  if (missing.length > 0) {
+    throw new Error(`missing: ${missing.join(", ")}. Run \`make setup\` (as root), or install the Debian packages nginx prometheus prometheus-nginx-exporter supervisor openssl`);
+  }
+}
+
+function printWelcome(settings: Settings): void {
+  const host = settings.bindAddr === "0.0.0.0" ? "localhost" : settings.bindAddr === "127.0.0.1" ? "localhost" : settings.bindAddr;
+  const https = `https://${host}${settings.httpsPort === 443 ? "" : `:${settings.httpsPort}`}`;
+  console.log(`
+Fortress Edge is up.
+  API (HTTPS)   ${https}/predict    docs ${https}/docs    health ${https}/health
+  HTTP          http://${host}:${settings.httpPort}/ (redirects to HTTPS)
+  Prometheus    http://127.0.0.1:${settings.prometheusPort}/
+  Credentials   ${paths.credentials} (API_USER, API_PASSWORD)
+  Certificate   ${certificate.cert} (self-signed; pass it to --cacert)
+  Rate limit    ${settings.gatewayVars.RATE_LIMIT_RPS}/s per client IP, burst ${settings.gatewayVars.RATE_LIMIT_BURST}
+  Logs          make logs (files in ${paths.logs})    Status: make status    Stop: make stop-project
+
+Try it:
+  source ${paths.credentials}
+  curl --cacert ${certificate.cert} -u "$API_USER:$API_PASSWORD" -H 'Content-Type: application/json' \\
+       -d '{"sentence": "I love this!"}' ${https}/predict
+  curl --cacert ${certificate.cert} -u "$API_USER:$API_PASSWORD" -H 'Content-Type: application/json' \\
+       -H 'X-Experiment-Group: debug' -d '{"sentence": "I love this!"}' ${https}/predict
+`);
+}
+
+async function waitUntilHealthy(settings: Settings): Promise<Probe[]> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let failing = probes(settings);
+  while (Date.now() < deadline) {
+    const results = await Promise.all(failing.map(healthy));
+    failing = failing.filter((_, i) => !results[i]);
+    if (failing.length === 0) return [];
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return failing;
+}
+
+async function start(options: { benchmark: boolean }): Promise<void> {
+  const settings = loadSettings();
+  if (supervisordRunning()) {
+    console.log("The stack is already running (make stop-project stops it).");
+    printWelcome(settings);
+    return;
+  }
+  checkTools();
+  const started = performance.now();
+  ensureCertificate();
+  await ensureCredentials();
+  renderAll(settings, options);
+  execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], { stdio: "inherit" });
+  execFileSync("promtool", ["check", "config", rendered.prometheus], { stdio: "pipe" });
+  for (const p of workerProcesses(settings)) rmSync(p.socket, { force: true });
+  rmSync(rendered.v1PoolSocket, { force: true });
+  execFileSync("supervisord", ["-c", rendered.supervisord], { stdio: "inherit" });
+
+  const failing = await waitUntilHealthy(settings);
+  if (failing.length > 0) {
+    console.error(`\nThe stack did not become healthy within ${READY_TIMEOUT_MS / 1000} s:`);
+    for (const probe of failing) console.error(`  ${probe.program}: ${probe.url} failed; log: ${join(paths.logs, `${probe.program}.log`)}`);
+    await stop();
+    process.exit(1);
+  }
+  console.log(`All ${probes(settings).length} processes healthy in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  printWelcome(settings);
+}
+
+/** Every TCP port the stack listens on. */
+function stackPorts(settings: Settings): number[] {
+  return [
+    settings.httpPort,
+    settings.httpsPort,
+    settings.stubStatusPort,
+    settings.exporterPort,
+    settings.prometheusPort,
+    ...workerProcesses(settings).map((p) => p.opsPort),
+  ];
+}
+
+/** Whether anything accepts connections on the port (on 127.0.0.1: BIND_ADDR 0.0.0.0 covers it too). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Stops supervisord and all it runs, then proves it: no process left, no port still listening. */
+async function stop(): Promise<void> {
+  const settings = loadSettings();
+  if (supervisordRunning()) {
+    const pid = Number(readFileSync(rendered.supervisordPid, "utf8"));
+    supervisorctl("shutdown");
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && supervisordRunning()) await new Promise((r) => setTimeout(r, 100));
+    if (supervisordRunning()) throw new Error(`supervisord (pid ${pid}) did not stop within 20 s`);
+  } else {
+    console.log("The stack was not running.");
+  }
+  const open = (await Promise.all(stackPorts(settings).map(async (port) => ((await listening(port)) ? port : undefined)))).filter(Boolean);
+  if (open.length > 0) throw new Error(`still listening after stop: port(s) ${open.join(", ")}`);
+  console.log("The stack is stopped; none of its ports is listening.");
+}
+
+async function status(): Promise<void> {
+  const settings = loadSettings();
+  if (!supervisordRunning()) {
+    console.log("The stack is not running (make start-project starts it).");
+    process.exitCode = 3;
+    return;
+  }
+  const states = new Map(
+    supervisorctl("status")
+      .stdout.split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [name, state, ...rest] = line.split(/\s+/);
+        return [name!, `${state} ${rest.join(" ")}`];
+      }),
+  );
+  const list = probes(settings);
+  const results = await Promise.all(list.map(healthy));
+  console.log(`${"process".padEnd(16)}${"supervisor".padEnd(40)}health`);
+  list.forEach((probe, i) => {
+    console.log(`${probe.program.padEnd(16)}${(states.get(probe.program) ?? "?").padEnd(40)}${results[i] ? "healthy" : `UNHEALTHY (${probe.url})`}`);
+  });
+  if (results.some((ok) => !ok)) process.exitCode = 1;
+}
+
+
+const [command, ...flags] = process.argv.slice(2);
+const commands: Record<string, () => Promise<void>> = {
+  start: () => start({ benchmark: flags.includes("--benchmark") }),
+  stop,
+  status,
+};
+const run = commands[command ?? ""];
+if (!run) {
+  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status");
+  process.exit(2);
+}
+run().catch((error: Error) => {
+  console.error(`stack ${command}: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+/**
+ * A client of the running stack for the end-to-end suite: real HTTPS to nginx, verified against
+ * our certificate, from any source address in 127.0.0.0/8 (each one a separate client IP).
+ */
+import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { readCredentials, certificate } from "../../scripts/stack/secrets.ts";
+import { loadSettings } from "../../scripts/stack/settings.ts";
+
+export const settings = loadSettings();
+export const credentials = readCredentials();
+const ca = readFileSync(certificate.cert);
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = any>(): T;
+}
+
+export interface CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Source address: the client IP nginx sees. */
+  from?: string;
+  /** Plain HTTP to this port instead of HTTPS to the public port. */
+  httpPort?: number;
+}
+
+export function call(path: string, options: CallOptions = {}): Promise<Reply> {
+  const secure = options.httpPort === undefined;
+  const send = secure ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      {
+        host: "127.0.0.1",
+        port: options.httpPort ?? settings.httpsPort,
+        path,
+        method: options.method ?? "GET",
+        headers: options.headers,
+        localAddress: options.from,
+        ...(secure ? { ca, servername: "localhost" } : {}),
+        timeout: 15_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`timeout: ${path}`)));
+    req.on("error", reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+export const basicAuth = (user = credentials.user, password = credentials.password) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+let nextClient = 10;
+/** A source address no other test uses: a fresh rate-limit budget. */
+export const freshClient = () => `127.0.${Math.floor(nextClient / 250)}.${(nextClient++ % 250) + 2}`;
+
+export function predict(sentence: unknown, options: CallOptions & { auth?: string | null } = {}): Promise<Reply> {
+  const auth = options.auth === undefined ? basicAuth() : options.auth;
+  return call("/predict", {
+    method: "POST",
+    from: options.from ?? freshClient(),
+    body: options.body ?? JSON.stringify({ sentence }),
+    headers: { "Content-Type": "application/json", ...(auth ? { Authorization: auth } : {}), ...options.headers },
+  });
+}
+
+export async function prometheusQuery(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const reply = await call(`/api/v1/query?query=${encodeURIComponent(query)}`, { httpPort: settings.prometheusPort });
+  return reply.json().data.result;
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { call, predict, prometheusQuery, settings } from "./client.ts";
+import { workerProcesses } from "../../scripts/stack/settings.ts";
+
+async function gatewayRequests(): Promise<number> {
+  const [result] = await prometheusQuery("sum(fortress_requests_total)");
+  return Number(result?.value[1] ?? 0);
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    value = await read();
+  }
+  return value;
+}
+
+describe("Prometheus", () => {
+  it("has every process as a target, up, with job and instance", async () => {
+    const expected = workerProcesses(settings).length + 1; // + the nginx exporter
+    const up = await until(() => prometheusQuery("up == 1"), (r) => r.length === expected);
+    expect(up).toHaveLength(expected);
+    const jobs = up.map((r) => r.metric.job).sort();
+    expect(new Set(jobs)).toEqual(new Set(["gateway", "nginx", "v1", "v2"]));
+    expect(jobs.filter((j) => j === "v1")).toHaveLength(settings.v1Replicas);
+  });
+
+  it("counts in the gateway's metrics exactly the /predict traffic sent", async () => {
+    // Scrapes happen every 5 s: wait for a stable figure, send, then wait for it to move by exactly that much.
+    const before = await until(gatewayRequests, () => true);
+    await new Promise((r) => setTimeout(r, 6000));
+    const settled = await gatewayRequests();
+    const sent = 7;
+    for (let i = 0; i < sent; i++) await predict("count me");
+    const after = await until(gatewayRequests, (v) => v >= settled + sent);
+    expect(after - settled).toBe(sent);
+    expect(settled).toBeGreaterThanOrEqual(before);
+  });
+
+  it("is not reachable through the public ports", async () => {
+    expect((await call("/api/v1/query?query=up")).status).toBe(404);
+  });
+});

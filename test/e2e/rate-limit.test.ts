@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { freshClient, predict, settings } from "./client.ts";
+
+describe("rate limit per client IP, through nginx", () => {
+  it("gives a burst of 20 from one address 200s then 429s with Retry-After, while another address is served", async () => {
+    const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
+    const client = freshClient();
+    const replies = await Promise.all(Array.from({ length: 20 }, () => predict("hello", { from: client })));
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(burst);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    for (const reply of replies.filter((r) => r.status === 429)) {
+      expect(Number(reply.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    }
+    expect((await predict("hello", { from: freshClient() })).status).toBe(200);
+  });
+
+  it("ignores a forged X-Forwarded-For or X-Real-IP", async () => {
+    const client = freshClient();
+    const replies = [];
+    for (let i = 0; i < 20; i++) {
+      const forged = { "X-Forwarded-For": `10.9.8.${i}`, "X-Real-IP": `10.9.9.${i}` };
+      replies.push((await predict("hello", { from: client, headers: forged })).status);
+    }
+    expect(replies).toContain(429);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { call, freshClient, predict, settings } from "./client.ts";
+import { workerProcesses } from "../../scripts/stack/settings.ts";
+
+const replicas = workerProcesses(settings).filter((p) => p.worker === "v1");
+
+async function predictionsPerReplica(): Promise<number[]> {
+  return Promise.all(
+    replicas.map(async (replica) => {
+      const text = (await call("/metrics", { httpPort: replica.opsPort })).body;
+      return [...text.matchAll(/^fortress_predictions_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    }),
+  );
+}
+
+describe("the v1 pool", () => {
+  it("spreads 90 requests over the replicas, each serving 20% to 46%, by their own metrics", async () => {
+    expect(replicas).toHaveLength(settings.v1Replicas);
+    const before = await predictionsPerReplica();
+    for (let i = 0; i < 18; i++) {
+      const client = freshClient();
+      const statuses = await Promise.all(Array.from({ length: 5 }, () => predict("spread me", { from: client })));
+      expect(statuses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    }
+    const after = await predictionsPerReplica();
+    const served = after.map((n, i) => n - before[i]!);
+    expect(served.reduce((a, b) => a + b, 0)).toBe(90);
+    for (const count of served) {
+      expect(count / 90).toBeGreaterThanOrEqual(0.2);
+      expect(count / 90).toBeLessThanOrEqual(0.46);
+    }
+  });
+});
