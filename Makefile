@@ -47,7 +47,8 @@ logs: ## follow the stack's logs
 test: setup build ## typecheck, unit tests, then the stack end to end (stopped afterwards, pass or fail)
 	npm run typecheck
 	promtool check rules deployments/prometheus/rules.yml
-	npx vitest run --project model --project v1 --project v2 --project gateway
+	docker-compose --env-file deployments/settings.env config -q
+	npx vitest run --project model --project stack --project v1 --project v2 --project gateway
 	$(STACK) start
 	npx vitest run --project e2e; status=$$?; $(STACK) stop; exit $$status
 

@@ -1,13 +1,14 @@
 /**
- * Renders every config of the local stack into .state/ from the templates in deployments/: nginx,
- * Prometheus, supervisord and one workerd config per process. Addresses are this machine's: unix
- * sockets for the internal hops, 127.0.0.1 for every internal TCP port.
+ * Renders every config of the stack from the templates in deployments/: nginx, Prometheus,
+ * supervisord and one workerd config per process, for one of two topologies: the native stack on
+ * this machine (.state/), or docker-compose.yml's containers (.state/docker/, the checkout mounted
+ * at /app). Both use unix sockets for the internal hops (in compose, on the shared mount).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { readApiUsers } from "./secrets.ts";
-import { paths, ROOT, workerProcesses, type Settings } from "./settings.ts";
+import { paths, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
 import { workerdConfig } from "./workerd-config.ts";
 
 /** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
@@ -17,6 +18,35 @@ export function renderTemplate(template: string, values: Record<string, string>)
     return values[name]!;
   });
 }
+
+export interface Topology {
+  /** Paths as the processes see them. */
+  where: StackPaths;
+  /** Where the files are written, on this machine. */
+  output: string;
+  bindAddr: string;
+  /** Host the processes' internal TCP ports listen on. */
+  internalHost: string;
+  /** How Prometheus reaches a process ("nginx-exporter" for the exporter). */
+  scrapeHost: (program: string) => string;
+}
+
+export const nativeTopology = (settings: Settings): Topology => ({
+  where: paths,
+  output: paths.state,
+  bindAddr: settings.bindAddr,
+  internalHost: "127.0.0.1",
+  scrapeHost: () => "127.0.0.1",
+});
+
+/** docker-compose.yml: one container per process, service names as host names. */
+export const dockerTopology = (): Topology => ({
+  where: stackPaths("/app", "/app/.state/docker"),
+  output: join(paths.state, "docker"),
+  bindAddr: "0.0.0.0",
+  internalHost: "0.0.0.0",
+  scrapeHost: (program) => program,
+});
 
 export const rendered = {
   nginx: join(paths.state, "nginx/nginx.conf"),
@@ -62,7 +92,8 @@ export function programs(settings: Settings): Program[] {
   ];
 }
 
-function supervisordConfig(settings: Settings): string {
+/** supervisord runs the native stack only; in compose, each container is one process. */
+export function supervisordConfig(settings: Settings): string {
   const sections = programs(settings).map(
     (p) => `[program:${p.name}]
 command=${p.command}
@@ -101,20 +132,25 @@ serverurl=unix://${rendered.supervisorSocket}
 ${sections.join("\n")}`;
 }
 
-export function renderAll(settings: Settings, options: { benchmark?: boolean } = {}): void {
-  for (const dir of [paths.run, paths.logs, paths.workerdConfigs, paths.durableObjects, paths.prometheusData, join(paths.state, "nginx")]) {
+export function renderAll(settings: Settings, topology: Topology, options: { benchmark?: boolean } = {}): void {
+  const { where, output } = topology;
+  const out = stackPaths(ROOT, output);
+  for (const dir of [out.run, out.logs, out.workerdConfigs, out.durableObjects, out.prometheusData, join(output, "nginx")]) {
     mkdirSync(dir, { recursive: true });
   }
-  const processes = workerProcesses(settings);
+  const processes = workerProcesses(settings, where);
   const v2 = processes.find((p) => p.worker === "v2")!;
+  const v1PoolSocket = join(where.run, "v1-pool.sock");
   for (const process of processes) {
     const config = workerdConfig(process, {
+      where,
+      opsHost: topology.internalHost,
       vars: settings.gatewayVars,
       apiUsers: readApiUsers(),
-      v1PoolAddress: `unix:${rendered.v1PoolSocket}`,
+      v1PoolAddress: `unix:${v1PoolSocket}`,
       v2Address: `unix:${v2.socket}`,
     });
-    writeFileSync(join(paths.workerdConfigs, `${process.name}.capnp`), config, { mode: 0o600 });
+    writeFileSync(join(out.workerdConfigs, `${process.name}.capnp`), config, { mode: 0o600 });
   }
 
   const benchmarkLocations = options.benchmark
@@ -122,32 +158,32 @@ export function renderAll(settings: Settings, options: { benchmark?: boolean } =
         location = /bench/ceiling { default_type application/json; return 200 '{"prediction value":"neutral"}'; }`
     : "";
   const nginx = renderTemplate(readFileSync(join(ROOT, "deployments/nginx/nginx.conf.template"), "utf8"), {
-    STATE_DIR: paths.state,
-    LOG_DIR: paths.logs,
-    CERT_DIR: paths.certs,
-    BIND_ADDR: settings.bindAddr,
+    STATE_DIR: where.state,
+    LOG_DIR: where.logs,
+    CERT_DIR: where.certs,
+    BIND_ADDR: topology.bindAddr,
     HTTP_PORT: String(settings.httpPort),
     HTTPS_PORT: String(settings.httpsPort),
-    STUB_STATUS_PORT: String(settings.stubStatusPort),
+    STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
     GATEWAY_ADDR: `unix:${processes[0]!.socket}`,
-    V1_POOL_LISTEN: `unix:${rendered.v1PoolSocket}`,
+    V1_POOL_LISTEN: `unix:${v1PoolSocket}`,
     V1_POOL_SERVERS: processes
       .filter((p) => p.worker === "v1")
       .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=2s;`)
       .join("\n"),
     BENCHMARK_LOCATIONS: benchmarkLocations,
   });
-  writeFileSync(rendered.nginx, nginx);
+  writeFileSync(join(output, "nginx/nginx.conf"), nginx);
 
-  const targets = (list: string[]) => JSON.stringify(list);
-  const ops = (worker: string) => processes.filter((p) => p.worker === worker).map((p) => `127.0.0.1:${p.opsPort}`);
+  const targets = (processesOf: WorkerProcess[]) =>
+    JSON.stringify(processesOf.map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`));
+  const ofWorker = (worker: string) => processes.filter((p) => p.worker === worker);
   const prometheus = renderTemplate(readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"), {
-    RULES_FILE: join(ROOT, "deployments/prometheus/rules.yml"),
-    NGINX_TARGETS: targets([`127.0.0.1:${settings.exporterPort}`]),
-    GATEWAY_TARGETS: targets(ops("gateway")),
-    V1_TARGETS: targets(ops("v1")),
-    V2_TARGETS: targets(ops("v2")),
+    RULES_FILE: join(where.root, "deployments/prometheus/rules.yml"),
+    NGINX_TARGETS: JSON.stringify([`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
+    GATEWAY_TARGETS: targets(ofWorker("gateway")),
+    V1_TARGETS: targets(ofWorker("v1")),
+    V2_TARGETS: targets(ofWorker("v2")),
   });
-  writeFileSync(rendered.prometheus, prometheus);
-  writeFileSync(rendered.supervisord, supervisordConfig(settings));
+  writeFileSync(join(output, "prometheus.yml"), prometheus);
 }

@@ -9,20 +9,28 @@ import { parse } from "smol-toml";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-export const paths = {
-  root: ROOT,
-  state: join(ROOT, ".state"),
-  run: join(ROOT, ".state/run"),
-  logs: join(ROOT, ".state/logs"),
-  workerdConfigs: join(ROOT, ".state/workerd"),
-  durableObjects: join(ROOT, ".state/durable-objects"),
-  prometheusData: join(ROOT, ".state/prometheus"),
-  certs: join(ROOT, "deployments/nginx/certs"),
-  secrets: join(ROOT, ".secrets"),
-  credentials: join(ROOT, ".secrets/credentials.env"),
-  apiUsers: join(ROOT, ".secrets/api-users"),
-  dist: join(ROOT, "dist"),
-};
+/** Where everything is, for a checkout at `root` whose generated state lives in `state`. */
+export function stackPaths(root: string, state = join(root, ".state")) {
+  return {
+    root,
+    state,
+    run: join(state, "run"),
+    logs: join(state, "logs"),
+    workerdConfigs: join(state, "workerd"),
+    durableObjects: join(state, "durable-objects"),
+    prometheusData: join(state, "prometheus"),
+    certs: join(root, "deployments/nginx/certs"),
+    secrets: join(root, ".secrets"),
+    credentials: join(root, ".secrets/credentials.env"),
+    apiUsers: join(root, ".secrets/api-users"),
+    dist: join(root, "dist"),
+  };
+}
+
+export type StackPaths = ReturnType<typeof stackPaths>;
+
+/** This checkout's paths. */
+export const paths = stackPaths(ROOT);
 
 /** KEY=value lines; # comments and blank lines skipped. */
 export function parseEnvFile(text: string): Record<string, string> {
@@ -88,15 +96,15 @@ export interface WorkerProcess {
   opsPort: number;
 }
 
-export function workerProcesses(settings: Settings): WorkerProcess[] {
+export function workerProcesses(settings: Settings, where: StackPaths = paths): WorkerProcess[] {
   return [
-    { name: "gateway", worker: "gateway", socket: join(paths.run, "gateway.sock"), opsPort: settings.gatewayOpsPort },
+    { name: "gateway", worker: "gateway", socket: join(where.run, "gateway.sock"), opsPort: settings.gatewayOpsPort },
     ...Array.from({ length: settings.v1Replicas }, (_, i) => ({
       name: `v1-${i}`,
       worker: "v1" as const,
-      socket: join(paths.run, `v1-${i}.sock`),
+      socket: join(where.run, `v1-${i}.sock`),
       opsPort: settings.v1OpsBasePort + i,
     })),
-    { name: "v2", worker: "v2", socket: join(paths.run, "v2.sock"), opsPort: settings.v2OpsPort },
+    { name: "v2", worker: "v2", socket: join(where.run, "v2.sock"), opsPort: settings.v2OpsPort },
   ];
 }

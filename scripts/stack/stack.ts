@@ -6,12 +6,12 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { connect } from "node:net";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { certificate, ensureCertificate, ensureCredentials } from "./secrets.ts";
-import { renderAll, rendered } from "./render.ts";
+import { dockerTopology, nativeTopology, renderAll, rendered, supervisordConfig } from "./render.ts";
 import { loadSettings, paths, workerProcesses, type Settings } from "./settings.ts";
 
 const READY_TIMEOUT_MS = 30_000;
@@ -130,7 +130,8 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   const started = performance.now();
   ensureCertificate();
   await ensureCredentials();
-  renderAll(settings, options);
+  renderAll(settings, nativeTopology(settings), options);
+  writeFileSync(rendered.supervisord, supervisordConfig(settings));
   execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], { stdio: "inherit" });
   execFileSync("promtool", ["check", "config", rendered.prometheus], { stdio: "pipe" });
   for (const p of workerProcesses(settings)) rmSync(p.socket, { force: true });
@@ -213,14 +214,23 @@ async function status(): Promise<void> {
 
 
 const [command, ...flags] = process.argv.slice(2);
+/** The configs of docker-compose.yml's containers (its `render` service runs this). */
+async function renderDocker(): Promise<void> {
+  ensureCertificate();
+  await ensureCredentials();
+  renderAll(loadSettings(), dockerTopology());
+  console.log(`rendered the docker-compose configs into ${dockerTopology().output}`);
+}
+
 const commands: Record<string, () => Promise<void>> = {
   start: () => start({ benchmark: flags.includes("--benchmark") }),
+  "render-docker": renderDocker,
   stop,
   status,
 };
 const run = commands[command ?? ""];
 if (!run) {
-  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status");
+  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render-docker");
   process.exit(2);
 }
 run().catch((error: Error) => {

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse } from "smol-toml";
 import { bundleModules } from "./bundle-modules.ts";
-import { paths, ROOT, type WorkerProcess } from "./settings.ts";
+import { paths, ROOT, type StackPaths, type WorkerProcess } from "./settings.ts";
 
 /** Keeps each process's heap in check (../shared/notes/chain-performance.md: 290-340 MB without). */
 const V8_FLAGS: Record<WorkerProcess["worker"], string[]> = {
@@ -25,17 +25,27 @@ const WRANGLER_CONFIG: Record<WorkerProcess["worker"], string> = {
 
 const quote = (text: string) => JSON.stringify(text);
 
-/** capnp resolves `embed` paths relative to the config file (an absolute one is not read). */
-function modulesOf(worker: WorkerProcess["worker"]): string {
+/**
+ * capnp resolves `embed` paths relative to the config file (an absolute one is not read). The
+ * bundle is listed here and embedded from where the process sees it (`where`).
+ */
+function modulesOf(worker: WorkerProcess["worker"], where: StackPaths): string {
   return bundleModules(join(paths.dist, worker))
-    .map((m) => `    (name = ${quote(m.name)}, ${m.type} = embed ${quote(relative(paths.workerdConfigs, m.path))})`)
+    .map((m) => {
+      const path = relative(where.workerdConfigs, join(where.dist, worker, m.name));
+      return `    (name = ${quote(m.name)}, ${m.type} = embed ${quote(path)})`;
+    })
     .join(",\n");
 }
 
 const textBindings = (vars: Record<string, string>) =>
   Object.entries(vars).map(([name, value]) => `    (name = ${quote(name)}, text = ${quote(value)})`);
 
-export interface GatewayWiring {
+export interface WorkerdWiring {
+  /** Paths as the process sees them. */
+  where: StackPaths;
+  /** Host of the ops socket: 127.0.0.1 natively, all interfaces in a container. */
+  opsHost: string;
   vars: Record<string, string>;
   /** The API_USERS secret. */
   apiUsers: string;
@@ -44,7 +54,7 @@ export interface GatewayWiring {
   v2Address: string;
 }
 
-export function workerdConfig(process: WorkerProcess, gateway: GatewayWiring): string {
+export function workerdConfig(process: WorkerProcess, wiring: WorkerdWiring): string {
   const wrangler = parse(readFileSync(join(ROOT, WRANGLER_CONFIG[process.worker]), "utf8")) as {
     compatibility_date: string;
     vars?: Record<string, string>;
@@ -52,7 +62,7 @@ export function workerdConfig(process: WorkerProcess, gateway: GatewayWiring): s
   const isGateway = process.worker === "gateway";
   const bindings = isGateway
     ? [
-        ...textBindings({ ...gateway.vars, API_USERS: gateway.apiUsers }),
+        ...textBindings({ ...wiring.vars, API_USERS: wiring.apiUsers }),
         `    (name = "RATE_LIMITER", durableObjectNamespace = "RateLimiter")`,
         `    (name = "V1", service = "v1-pool")`,
         `    (name = "V2", service = "v2")`,
@@ -61,9 +71,9 @@ export function workerdConfig(process: WorkerProcess, gateway: GatewayWiring): s
   const services = isGateway
     ? [
         `(name = "main", worker = .worker)`,
-        `(name = "do-disk", disk = (path = ${quote(paths.durableObjects)}, writable = true))`,
-        `(name = "v1-pool", external = (address = ${quote(gateway.v1PoolAddress)}, http = ()))`,
-        `(name = "v2", external = (address = ${quote(gateway.v2Address)}, http = ()))`,
+        `(name = "do-disk", disk = (path = ${quote(wiring.where.durableObjects)}, writable = true))`,
+        `(name = "v1-pool", external = (address = ${quote(wiring.v1PoolAddress)}, http = ()))`,
+        `(name = "v2", external = (address = ${quote(wiring.v2Address)}, http = ()))`,
       ]
     : [`(name = "main", worker = .worker)`];
   const durableObjects = isGateway
@@ -79,14 +89,14 @@ const config :Workerd.Config = (
   ],
   sockets = [
     (name = "http", address = ${quote(`unix:${process.socket}`)}, http = (), service = "main"),
-    (name = "ops", address = ${quote(`127.0.0.1:${process.opsPort}`)}, http = (), service = "main"),
+    (name = "ops", address = ${quote(`${wiring.opsHost}:${process.opsPort}`)}, http = (), service = "main"),
   ],
   v8Flags = [${V8_FLAGS[process.worker].map(quote).join(", ")}],
 );
 
 const worker :Workerd.Worker = (
   modules = [
-${modulesOf(process.worker)}
+${modulesOf(process.worker, wiring.where)}
   ],
   compatibilityDate = ${quote(wrangler.compatibility_date)},
   bindings = [

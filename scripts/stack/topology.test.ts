@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { renderTemplate } from "./render.ts";
+import { loadSettings, parseEnvFile, ROOT, workerProcesses } from "./settings.ts";
+
+describe("docker-compose.yml", () => {
+  const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"));
+
+  it("runs one container per process of the native stack", () => {
+    const settings = loadSettings({});
+    const expected = [...workerProcesses(settings).map((p) => p.name), "nginx", "nginx-exporter", "prometheus", "grafana"];
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(expected));
+  });
+
+  it("serves each workerd container from the config rendered for it", () => {
+    for (const process of workerProcesses(loadSettings({}))) {
+      expect(compose.services[process.name].command).toContain(`/app/.state/docker/workerd/${process.name}.capnp`);
+    }
+  });
+});
+
+describe("settings", () => {
+  it("reads KEY=value lines and skips comments", () => {
+    expect(parseEnvFile("# note\nA=1\n\nB = x\nC=two words\n")).toEqual({ A: "1", C: "two words" });
+  });
+
+  it("lets the environment override the file and wrangler.toml's rate limit", () => {
+    const settings = loadSettings({ HTTPS_PORT: "8443", RATE_LIMIT_RPS: "500" });
+    expect(settings.httpsPort).toBe(8443);
+    expect(settings.gatewayVars.RATE_LIMIT_RPS).toBe("500");
+    expect(settings.gatewayVars.CLIENT_IP_HEADER).toBe("X-Real-IP");
+  });
+
+  it("refuses a port that is not one", () => {
+    expect(() => loadSettings({ HTTP_PORT: "http" })).toThrow(/HTTP_PORT=http is not a port/);
+  });
+});
+
+describe("renderTemplate", () => {
+  it("fills placeholders and refuses one without a value", () => {
+    expect(renderTemplate("a ${X} $nginx_var", { X: "1" })).toBe("a 1 $nginx_var");
+    expect(() => renderTemplate("${MISSING}", {})).toThrow(/MISSING/);
+  });
+});
