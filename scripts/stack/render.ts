@@ -70,9 +70,11 @@ export interface Program {
 }
 
 export function programs(settings: Settings): Program[] {
+  // workerd does not remove a stale socket file, and a restarted process could not bind it: each
+  // start removes its own first (exec keeps the PID workerd's, for supervisord's signals).
   const workers = workerProcesses(settings).map((p) => ({
     name: p.name,
-    command: `${workerdBinary} serve ${join(paths.workerdConfigs, `${p.name}.capnp`)}`,
+    command: `/bin/sh -c "rm -f ${p.socket} && exec ${workerdBinary} serve ${join(paths.workerdConfigs, `${p.name}.capnp`)}"`,
     umask: "000",
     priority: p.worker === "gateway" ? 20 : 10,
   }));

@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../../../shared/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { metrics } from "../../gateway-metrics.ts";
-import { parseStoredHash, parseUsers, verifyPassword } from "./password-hash.ts";
+import { parseUsers, PBKDF2_ITERATIONS, verifyPassword, type StoredHash } from "./password-hash.ts";
 
 export interface BasicAuthOptions {
   /** The API_USERS secret: `user:pbkdf2-sha256$…` entries, one a line. */
@@ -14,8 +14,8 @@ export interface BasicAuthOptions {
   cacheSeconds: number;
 }
 
-/** Hashed for an unknown user, so that a wrong name costs the same time as a wrong password. */
-const UNKNOWN_USER_HASH = parseStoredHash("pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+/** Checked for an unknown user, so that a wrong name costs the same time as a wrong password. */
+const UNKNOWN_USER_HASH: StoredHash = { iterations: PBKDF2_ITERATIONS, salt: new Uint8Array(16), hash: new Uint8Array(32) };
 const MAX_CACHED_HEADERS = 10_000;
 
 async function sha256Hex(text: string): Promise<string> {
