@@ -56,4 +56,7 @@ test: setup build ## typecheck, unit tests, then the stack end to end (stopped a
 	$(E2E_RATE_LIMIT) $(STACK) start
 	$(E2E_RATE_LIMIT) npx vitest run --project e2e; status=$$?; $(STACK) stop; exit $$status
 
-.PHONY: help system-packages setup model build start-project stop-project status logs test
+bench: setup build ## measure the stack (rate limit raised): bench/results/<timestamp>.json and .md
+	npx tsx bench/run.ts
+
+.PHONY: help system-packages setup model build start-project stop-project status logs test bench

@@ -59,7 +59,7 @@ export const rendered = {
 };
 
 /** The workerd binary from the workerd npm package (the same one wrangler and Miniflare use). */
-const workerdBinary: string = createRequire(import.meta.url)("workerd").default;
+export const workerdBinary: string = createRequire(import.meta.url)("workerd").default;
 
 export interface Program {
   name: string;

@@ -12,7 +12,8 @@ import { paths, ROOT, type StackPaths, type WorkerProcess } from "./settings.ts"
 
 /** Keeps each process's heap in check (../shared/notes/chain-performance.md: 290-340 MB without). */
 const V8_FLAGS: Record<WorkerProcess["worker"], string[]> = {
-  gateway: ["--max-semi-space-size=1", "--max-old-space-size=64"],
+  // The gateway holds one Durable Object per active client IP: thousands under a many-client load.
+  gateway: ["--max-semi-space-size=1", "--max-old-space-size=128"],
   v1: ["--max-semi-space-size=1", "--max-old-space-size=128"],
   v2: ["--max-semi-space-size=1", "--max-old-space-size=128"],
 };

@@ -2,11 +2,12 @@
  * A client of the running stack for the end-to-end suite: real HTTPS to nginx, verified against
  * our certificate, from any source address in 127.0.0.0/8 (each one a separate client IP).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { readCredentials, certificate } from "../../scripts/stack/secrets.ts";
-import { loadSettings } from "../../scripts/stack/settings.ts";
+import { loadSettings, paths } from "../../scripts/stack/settings.ts";
 
 export const settings = loadSettings();
 export const credentials = readCredentials();
@@ -63,9 +64,24 @@ export function call(path: string, options: CallOptions = {}): Promise<Reply> {
 export const basicAuth = (user = credentials.user, password = credentials.password) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
-let nextClient = 10;
-/** A source address no other test uses: a fresh rate-limit budget. */
-export const freshClient = () => `127.0.${Math.floor(nextClient / 250)}.${(nextClient++ % 250) + 2}`;
+/**
+ * A source address in 127.0.0.0/8 that no test has used yet, in this run or an earlier one (the
+ * rate limiter's state outlives a run): a fresh rate-limit budget. Each test file reserves a block
+ * of addresses from a counter in .state/; the files run one at a time.
+ */
+const CLIENT_COUNTER = join(paths.state, "e2e-next-client");
+const CLIENT_BLOCK = 5000;
+let nextClient = 0;
+let blockEnd = 0;
+export function freshClient(): string {
+  if (nextClient >= blockEnd) {
+    nextClient = existsSync(CLIENT_COUNTER) ? Number(readFileSync(CLIENT_COUNTER, "utf8")) : 0;
+    blockEnd = nextClient + CLIENT_BLOCK;
+    writeFileSync(CLIENT_COUNTER, String(blockEnd));
+  }
+  const n = nextClient++;
+  return `127.${1 + (Math.floor(n / 62_500) % 254)}.${Math.floor(n / 250) % 250}.${2 + (n % 250)}`;
+}
 
 export function predict(sentence: unknown, options: CallOptions & { auth?: string | null } = {}): Promise<Reply> {
   const auth = options.auth === undefined ? basicAuth() : options.auth;

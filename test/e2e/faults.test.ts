@@ -27,17 +27,23 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   throw new Error(`not within ${timeoutMs} ms`);
 }
 
-/** `rps` requests a second for `seconds`, spread over enough client addresses to stay under the limit. */
+/**
+ * `rps` requests a second for `seconds`, round-robin over just enough client addresses that none
+ * outruns its budget (burst + refill over the run). Few addresses on purpose: each one is a
+ * Durable Object in the gateway, ~130 KB of memory in local workerd.
+ */
 async function steadyLoad(rps: number, seconds: number, during?: () => Promise<void>) {
-  const perClient = Math.max(1, Math.floor(Number(settings.gatewayVars.RATE_LIMIT_BURST) / 2));
-  const clients = Array.from({ length: Math.ceil((rps * seconds) / perClient) }, freshClient);
+  const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
+  const refill = Number(settings.gatewayVars.RATE_LIMIT_RPS);
+  const total = rps * seconds;
+  const clients = Array.from({ length: Math.ceil((total / (burst + refill * seconds)) * 1.25) }, freshClient);
   const failures: string[] = [];
   const pending: Promise<void>[] = [];
   let sent = 0;
   const started = Date.now();
   const action = during ? sleep(1000).then(during) : Promise.resolve();
-  while (sent < rps * seconds) {
-    const client = clients[Math.floor(sent / perClient)]!;
+  while (sent < total) {
+    const client = clients[sent % clients.length]!;
     sent++;
     pending.push(
       predict("steady as she goes", { from: client, headers: { Connection: "close" } }).then(

@@ -7,6 +7,8 @@ import type { AppContext, Variant } from "../app-context.ts";
 import { metrics } from "../gateway-metrics.ts";
 
 export const EXPERIMENT_HEADER = "X-Experiment-Group";
+/** Sends of one request to an upstream whose connection fails at once (see forward). */
+const MAX_ATTEMPTS = 3;
 
 /** "debug" (any case, surrounding spaces ignored) selects v2; anything else, or nothing, v1. */
 export function chooseVariant(experimentGroup: string | undefined): Variant {
@@ -15,13 +17,25 @@ export function chooseVariant(experimentGroup: string | undefined): Variant {
 
 async function forward(c: AppContext, variant: Variant, timeoutMs: number): Promise<Response> {
   const upstream = variant === "v1" ? c.env.V1 : c.env.V2;
-  try {
-    return await upstream.fetch("http://upstream/predict", {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const send = () =>
+    upstream.fetch("http://upstream/predict", {
       method: "POST",
       headers: { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") },
       body: JSON.stringify({ sentence: c.get("sentence") }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        // Kept-alive connections that the other side closed at that moment (nginx reloading, a
+        // replica restarting) fail at once, and the pool may hold several: send again, up to
+        // MAX_ATTEMPTS in all. Safe, as a prediction has no side effects; never after a timeout.
+        if ((error as Error)?.name === "TimeoutError" || attempt === MAX_ATTEMPTS) throw error;
+      }
+    }
   } catch (error) {
     metrics.upstreamErrors.inc({ variant });
     console.error(JSON.stringify({ event: "upstream_error", variant, request_id: c.get("requestId"), error: String(error) }));
