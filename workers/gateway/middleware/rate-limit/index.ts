@@ -42,6 +42,8 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
   const { namespace, policy, clientIpHeader, onLimiterError } = options;
   const leaseSize = Math.max(1, Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)));
   const leases = new Map<string, Lease>();
+  /** Clients for whom a request for a batch of tokens is under way. */
+  const leasing = new Set<string>();
   const policyHeader = `"per-ip";q=${policy.ratePerSecond};w=1`;
 
   function limited(retryAfterMs: number, resetMs: number): never {
@@ -58,37 +60,64 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
     throw new HTTPException(429, { res });
   }
 
-  async function leaseFor(ip: string, now: number): Promise<Lease | undefined> {
+  /** Asks the object for `want` tokens; undefined when it cannot be reached. Never throws. */
+  async function requestLease(ip: string, want: number): Promise<Lease | undefined> {
+    const now = Date.now();
     try {
-      const grant = await namespace.get(namespace.idFromName(ip)).acquire(leaseSize);
-      const lease: Lease = {
+      const grant = await namespace.get(namespace.idFromName(ip)).acquire(want);
+      return {
         tokens: grant.granted,
         remaining: grant.remaining,
         expiresAt: now + LEASE_MS,
         deniedUntil: grant.granted === 0 ? now + grant.retryAfterMs : 0,
       };
-      if (leases.size >= MAX_LEASES) leases.delete(leases.keys().next().value!);
-      leases.set(ip, lease);
-      if (grant.granted === 0) limited(grant.retryAfterMs, grant.resetMs);
-      return lease;
     } catch (error) {
-      if (error instanceof HTTPException) throw error;
       console.error(JSON.stringify({ event: "rate_limiter_unreachable", error: String(error) }));
-      if (onLimiterError === "fail-open") return undefined;
-      throw new HTTPException(503, {
-        res: problemResponse({ status: 503, detail: "the rate limiter cannot be reached; retry shortly" }, { "Retry-After": "1" }),
-      });
+      return undefined;
     }
   }
 
-  return async function rateLimit(c, next) {
-    const ip = c.req.header(clientIpHeader) ?? "unknown";
+  /**
+   * A token for this request: from the current lease, else from the object. One request at a time
+   * per client asks for a batch; the requests that arrive meanwhile ask for one token each (they
+   * cannot wait on that request's promise: workerd cancels a request that awaits another's I/O),
+   * so concurrent requests never take a batch each.
+   */
+  async function takeToken(ip: string): Promise<Lease | "unreachable"> {
     const now = Date.now();
-    let lease = leases.get(ip);
-    if (lease && now < lease.deniedUntil) limited(lease.deniedUntil - now, lease.deniedUntil - now);
-    if (!lease || lease.tokens === 0 || now >= lease.expiresAt) lease = await leaseFor(ip, now);
-    if (lease) {
-      lease.tokens--;
+    const current = leases.get(ip);
+    if (current && now < current.deniedUntil) limited(current.deniedUntil - now, current.deniedUntil - now);
+    if (current && current.tokens > 0 && now < current.expiresAt) {
+      current.tokens--;
+      return current;
+    }
+    const batch = !leasing.has(ip);
+    if (batch) leasing.add(ip);
+    let lease: Lease | undefined;
+    try {
+      lease = await requestLease(ip, batch ? leaseSize : 1);
+    } finally {
+      if (batch) leasing.delete(ip);
+    }
+    if (!lease) return "unreachable";
+    if (batch || lease.tokens === 0) {
+      if (leases.size >= MAX_LEASES) leases.delete(leases.keys().next().value!);
+      leases.set(ip, lease);
+    }
+    if (lease.tokens === 0) limited(lease.deniedUntil - Date.now(), lease.deniedUntil - Date.now());
+    lease.tokens--;
+    return lease;
+  }
+
+  return async function rateLimit(c, next) {
+    const lease = await takeToken(c.req.header(clientIpHeader) ?? "unknown");
+    if (lease === "unreachable") {
+      if (onLimiterError === "fail-closed") {
+        throw new HTTPException(503, {
+          res: problemResponse({ status: 503, detail: "the rate limiter cannot be reached; retry shortly" }, { "Retry-After": "1" }),
+        });
+      }
+    } else {
       c.header("RateLimit-Policy", policyHeader);
       c.header("RateLimit", `"per-ip";r=${lease.tokens + lease.remaining};t=1`);
     }
