@@ -86,7 +86,7 @@ function checkTools(): void {
 }
 
 function printWelcome(settings: Settings): void {
-  const host = settings.bindAddr === "0.0.0.0" ? "localhost" : settings.bindAddr === "127.0.0.1" ? "localhost" : settings.bindAddr;
+  const host = ["0.0.0.0", "127.0.0.1"].includes(settings.bindAddr) ? "localhost" : settings.bindAddr;
   const https = `https://${host}${settings.httpsPort === 443 ? "" : `:${settings.httpsPort}`}`;
   console.log(`
 Fortress Edge is up.

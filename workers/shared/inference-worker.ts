@@ -40,11 +40,15 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
   const modelLoadSeconds = registry.create("gauge", "fortress_model_load_seconds", "Seconds the model took to load");
   for (const label of LABELS) predictions.add(0, { variant, label });
 
-  async function loadedModel(): Promise<ModelInfo> {
-    const info = await classifier.info();
-    modelInfo.set(1, { variant, sha256: info.sha256 });
-    modelLoadSeconds.set(info.loadSeconds);
-    return info;
+  let modelReported: Promise<ModelInfo> | undefined;
+  /** The model, loaded on first use; its gauges are set once, when it has loaded. */
+  function loadedModel(): Promise<ModelInfo> {
+    modelReported ??= classifier.info().then((info) => {
+      modelInfo.set(1, { variant, sha256: info.sha256 });
+      modelLoadSeconds.set(info.loadSeconds);
+      return info;
+    });
+    return modelReported;
   }
 
   async function predict(request: Request, env: InferenceEnv): Promise<Response> {
