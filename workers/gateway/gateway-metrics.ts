@@ -4,16 +4,14 @@ import { createRegistry, LATENCY_BUCKETS } from "../shared/metrics.ts";
 export const registry = createRegistry();
 
 export const metrics = {
-  requests: registry.create("counter", "fortress_requests_total", "POST /predict requests answered, by variant and status"),
-  duration: registry.create(
-    "histogram",
-    "fortress_request_duration_seconds",
+  requests: registry.counter("fortress_requests_total", "POST /predict requests answered, by variant and status"),
+  duration: registry.histogram("fortress_request_duration_seconds",
     "Time to answer POST /predict, by variant",
     LATENCY_BUCKETS,
   ),
-  rateLimited: registry.create("counter", "fortress_rate_limited_total", "Requests refused with 429"),
-  authFailures: registry.create("counter", "fortress_auth_failures_total", "Requests refused with 401"),
-  upstreamErrors: registry.create("counter", "fortress_upstream_errors_total", "Upstream failures and timeouts, by variant"),
+  rateLimited: registry.counter("fortress_rate_limited_total", "Requests refused with 429"),
+  authFailures: registry.counter("fortress_auth_failures_total", "Requests refused with 401"),
+  upstreamErrors: registry.counter("fortress_upstream_errors_total", "Upstream failures and timeouts, by variant"),
 };
 
 // Present from the start, so rate() works before the first event.

@@ -29,15 +29,13 @@ export type Variant = "v1" | "v2";
 
 export function createInferenceWorker(variant: Variant, render: (prediction: PredictionContext) => object) {
   const registry = createRegistry();
-  const predictions = registry.create("counter", "fortress_predictions_total", "Predictions made, by variant and label");
-  const inferenceSeconds = registry.create(
-    "histogram",
-    "fortress_inference_duration_seconds",
+  const predictions = registry.counter("fortress_predictions_total", "Predictions made, by variant and label");
+  const inferenceSeconds = registry.histogram("fortress_inference_duration_seconds",
     "Featurize + ONNX run per prediction, by the runtime clock (workerd advances it only at I/O)",
     LATENCY_BUCKETS,
   );
-  const modelInfo = registry.create("gauge", "fortress_model_info", "The model this process serves (always 1)");
-  const modelLoadSeconds = registry.create("gauge", "fortress_model_load_seconds", "Seconds the model took to load");
+  const modelInfo = registry.gauge("fortress_model_info", "The model this process serves (always 1)");
+  const modelLoadSeconds = registry.gauge("fortress_model_load_seconds", "Seconds the model took to load");
   for (const label of LABELS) predictions.add(0, { variant, label });
 
   let modelReported: Promise<ModelInfo> | undefined;
