@@ -1,11 +1,12 @@
 /** GET /health: public, not rate limited; says whether each inference worker answers. */
+import { withTimeout } from "../../shared/with-timeout.ts";
 import type { AppContext } from "../app-context.ts";
 
 const HEALTH_TIMEOUT_MS = 2000;
 
 async function probe(upstream: Fetcher): Promise<{ ok: boolean; status?: number; error?: string }> {
   try {
-    const response = await upstream.fetch("http://upstream/health", { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    const response = await withTimeout(HEALTH_TIMEOUT_MS, (signal) => upstream.fetch("http://upstream/health", { signal }));
     await response.body?.cancel();
     return { ok: response.ok, status: response.status };
   } catch (error) {

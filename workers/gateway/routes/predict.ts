@@ -3,6 +3,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { PredictRequest, V1Prediction, V2Prediction } from "../../shared/predict-schema.ts";
 import { problemResponse } from "../../shared/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
+import { withTimeout } from "../../shared/with-timeout.ts";
 import type { AppContext, Variant } from "../app-context.ts";
 import { metrics } from "../gateway-metrics.ts";
 
@@ -17,8 +18,7 @@ export function chooseVariant(experimentGroup: string | undefined): Variant {
 
 async function forward(c: AppContext, variant: Variant, timeoutMs: number): Promise<Response> {
   const upstream = variant === "v1" ? c.env.V1 : c.env.V2;
-  const signal = AbortSignal.timeout(timeoutMs);
-  const send = () =>
+  const send = (signal: AbortSignal) =>
     upstream.fetch("http://upstream/predict", {
       method: "POST",
       headers: { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") },
@@ -26,16 +26,18 @@ async function forward(c: AppContext, variant: Variant, timeoutMs: number): Prom
       signal,
     });
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        // Kept-alive connections that the other side closed at that moment (nginx reloading, a
-        // replica restarting) fail at once, and the pool may hold several: send again, up to
-        // MAX_ATTEMPTS in all. Safe, as a prediction has no side effects; never after a timeout.
-        if ((error as Error)?.name === "TimeoutError" || attempt === MAX_ATTEMPTS) throw error;
+    return await withTimeout(timeoutMs, async (signal) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await send(signal);
+        } catch (error) {
+          // Kept-alive connections that the other side closed at that moment (nginx reloading, a
+          // replica restarting) fail at once, and the pool may hold several: send again, up to
+          // MAX_ATTEMPTS in all. Safe, as a prediction has no side effects; never after a timeout.
+          if ((error as Error)?.name === "TimeoutError" || attempt === MAX_ATTEMPTS) throw error;
+        }
       }
-    }
+    });
   } catch (error) {
     metrics.upstreamErrors.inc({ variant });
     console.error(JSON.stringify({ event: "upstream_error", variant, request_id: c.get("requestId"), error: String(error) }));

@@ -1,0 +1,15 @@
+/**
+ * Runs `call` with a signal that aborts (as a TimeoutError) after `ms`, and clears that timer as
+ * soon as the call settles. AbortSignal.timeout() keeps its timer, and with it the finished
+ * request's context, alive for the whole delay: under load the gateway's memory grew by hundreds
+ * of MB (measured: 72 -> 375 MB over 44k requests).
+ */
+export async function withTimeout<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, "TimeoutError")), ms);
+  try {
+    return await call(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
