@@ -48,7 +48,7 @@ async function run(session: ort.InferenceSession, featurizer: Featurizer, senten
   const { ids, values } = featurizer.featurize(sentence);
   const outputs = await session.run({
     [INPUT_IDS]: new ort.Tensor("int32", ids, [ids.length]),
-    [INPUT_VALUES]: new ort.Tensor("float32", values, [values.length]),
+    [INPUT_VALUES]: new ort.Tensor("float32", values, [1, values.length]),
   });
   return outputs[OUTPUT]!.data as Float32Array;
 }

@@ -30,7 +30,7 @@ describe("encodeOnnx / decodeOnnx", () => {
     const values = Float32Array.from([0.5, -1.25, 0.25]);
     const out = await session.run({
       [INPUT_IDS]: new ort.Tensor("int32", ids, [3]),
-      [INPUT_VALUES]: new ort.Tensor("float32", values, [3]),
+      [INPUT_VALUES]: new ort.Tensor("float32", values, [1, 3]),
     });
     const expected = forwardPass(decodeOnnx(bytes), ids, values);
     const actual = out[OUTPUT]!.data as Float32Array;
