@@ -8,7 +8,7 @@ import { LABELS, type Label } from "../../model/labels.ts";
 import { ModelUnavailableError, type ModelInfo } from "../../model/inference.ts";
 import { classifier } from "./classifier.ts";
 import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "./metrics.ts";
-import { MAX_BODY_BYTES, validatePredictInput } from "./predict-schema.ts";
+import { BODY_TOO_LARGE, MAX_BODY_BYTES, mediaTypeProblem, parsePredictionBody } from "./predict-schema.ts";
 import { problemResponse } from "./problem.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 
@@ -26,6 +26,8 @@ export interface PredictionContext {
 }
 
 export type Variant = "v1" | "v2";
+
+const UTF8 = new TextDecoder();
 
 export function createInferenceWorker(variant: Variant, render: (prediction: PredictionContext) => object) {
   const registry = createRegistry();
@@ -50,21 +52,12 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
   }
 
   async function predict(request: Request, env: InferenceEnv): Promise<Response> {
-    if (!(request.headers.get("Content-Type") ?? "").toLowerCase().startsWith("application/json")) {
-      return problemResponse({ status: 415, detail: "send the body as application/json" });
-    }
+    const refused = mediaTypeProblem(request.headers.get("Content-Type"));
+    if (refused) return problemResponse(refused);
     const bytes = await request.arrayBuffer();
-    if (bytes.byteLength > MAX_BODY_BYTES) {
-      return problemResponse({ status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      return problemResponse({ status: 400, detail: "the body is not valid JSON" });
-    }
-    const input = validatePredictInput(body);
-    if (!input.ok) return problemResponse({ status: 422, detail: "the input is invalid", errors: input.errors });
+    if (bytes.byteLength > MAX_BODY_BYTES) return problemResponse(BODY_TOO_LARGE);
+    const input = parsePredictionBody(UTF8.decode(bytes));
+    if ("status" in input) return problemResponse(input);
     const model = await loadedModel();
     const started = performance.now();
     const { label, probabilities } = await classifier.classify(input.sentence);

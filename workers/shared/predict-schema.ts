@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { LABELS } from "../../model/labels.ts";
+import type { Problem } from "./problem.ts";
 
 export const MAX_SENTENCE_LENGTH = 5000;
 /** Largest request body accepted, in bytes. */
@@ -40,17 +41,34 @@ export interface InvalidField {
   reason: string;
 }
 
-export type ValidatedInput = { ok: true; sentence: string } | { ok: false; errors: InvalidField[] };
+/**
+ * The checks of a /predict body, shared by the gateway and the inference workers so that they
+ * cannot disagree, in the order a client can fix them: media type (415), size (413, checked by
+ * the caller, which knows how its body arrives), JSON syntax (400), schema (422).
+ */
+export function mediaTypeProblem(contentType: string | null | undefined): Problem | undefined {
+  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return mediaType === "application/json" ? undefined : { status: 415, detail: "send the body as application/json" };
+}
 
-/** Validates a parsed JSON body; an error names each field and the reason. */
-export function validatePredictInput(body: unknown): ValidatedInput {
+export const BODY_TOO_LARGE: Problem = { status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` };
+
+/** The trimmed sentence of a body, or the problem with it (400 or 422, naming each field). */
+export function parsePredictionBody(text: string): { sentence: string } | Problem {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { status: 400, detail: "the body is not valid JSON" };
+  }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return { ok: false, errors: [{ field: "(body)", reason: "must be a JSON object" }] };
+    return { status: 422, detail: "the input is invalid", errors: [{ field: "(body)", reason: "must be a JSON object" }] };
   }
   const result = PredictRequest.safeParse(body);
-  if (result.success) return { ok: true, sentence: result.data.sentence };
-  return {
-    ok: false,
-    errors: result.error.issues.map((issue) => ({ field: issue.path.join(".") || "(body)", reason: issue.message })),
-  };
+  if (result.success) return { sentence: result.data.sentence };
+  const errors: InvalidField[] = result.error.issues.map((issue) => ({
+    field: issue.path.join(".") || "(body)",
+    reason: issue.message,
+  }));
+  return { status: 422, detail: "the input is invalid", errors };
 }

@@ -33,6 +33,11 @@ describe("v1 worker", () => {
     expect((await predict({ sentence: "hi" }, { "Content-Type": "text/plain" })).status).toBe(415);
   });
 
+  it("refuses a media type that only starts like application/json, as the gateway does", async () => {
+    expect((await predict({ sentence: "hi" }, { "Content-Type": "application/jsonp" })).status).toBe(415);
+    expect((await predict({ sentence: "hi" }, { "Content-Type": "application/json; charset=utf-8" })).status).toBe(200);
+  });
+
   it("answers another method on /predict with 405 and Allow: POST", async () => {
     const response = await worker.fetch("http://v1/predict");
     expect(response.status).toBe(405);

@@ -1,7 +1,7 @@
 /** POST /predict: forwards a validated sentence to v1, or to v2 for the "debug" experiment group. */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { PredictRequest, V1Prediction, V2Prediction } from "../../shared/predict-schema.ts";
-import { problemResponse } from "../../shared/problem.ts";
+import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
 import { withTimeout } from "../../shared/with-timeout.ts";
 import type { AppContext, Variant } from "../app-context.ts";
@@ -39,7 +39,6 @@ async function forward(c: AppContext, variant: Variant, timeoutMs: number): Prom
       }
     });
   } catch (error) {
-    metrics.upstreamErrors.inc({ variant });
     console.error(JSON.stringify({ event: "upstream_error", variant, request_id: c.get("requestId"), error: String(error) }));
     if ((error as Error)?.name === "TimeoutError") {
       return problemResponse({ status: 504, detail: `the ${variant} model did not answer within ${timeoutMs} ms` });
@@ -53,14 +52,13 @@ export function predict(options: { timeoutMs: number }) {
     const variant = chooseVariant(c.req.header(EXPERIMENT_HEADER));
     c.set("variant", variant);
     const upstream = await forward(c, variant, options.timeoutMs);
-    let response = upstream;
-    if (upstream.status >= 500 && upstream.headers.get("Content-Type") !== "application/problem+json") {
-      // An upstream failure that is not ours to explain (e.g. nginx's 502 page): say it plainly.
-      metrics.upstreamErrors.inc({ variant });
-      response = problemResponse({ status: 502, detail: `the ${variant} model failed (status ${upstream.status})` });
-    } else if (upstream.status >= 500 && upstream.status !== 503 && upstream.status !== 504) {
-      metrics.upstreamErrors.inc({ variant });
-    }
+    // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
+    if (upstream.status >= 500) metrics.upstreamErrors.inc({ variant });
+    const response =
+      upstream.status >= 500 && upstream.headers.get("Content-Type") !== PROBLEM_CONTENT_TYPE
+        ? // Not ours to explain (e.g. nginx's 502 page): say it plainly.
+          problemResponse({ status: 502, detail: `the ${variant} model failed (status ${upstream.status})` })
+        : upstream;
     const headers = new Headers({ "Content-Type": response.headers.get("Content-Type") ?? "application/json", "X-Variant": variant });
     const retryAfter = response.headers.get("Retry-After");
     if (retryAfter) headers.set("Retry-After", retryAfter);
