@@ -6,10 +6,12 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "smol-toml";
 import { readDataset } from "../model/dataset.ts";
 import { dataPaths } from "../model/train.ts";
 import { bundleModules } from "../scripts/stack/bundle-modules.ts";
-import { rendered, workerdBinary } from "../scripts/stack/render.ts";
+import { workerdBinary } from "../scripts/stack/render.ts";
+import { pidOf } from "../scripts/stack/supervisor.ts";
 import { readCredentials } from "../scripts/stack/secrets.ts";
 import { loadSettings, paths, ROOT, workerProcesses } from "../scripts/stack/settings.ts";
 
@@ -109,10 +111,11 @@ async function inferenceInWorkerd(): Promise<{ sentences: number; medianMicros: 
   const sentences = existsSync(dataPath)
     ? readDataset(dataPath).examples.slice(0, 10_000).map((e) => e.text)
     : Array.from({ length: 10_000 }, (_, i) => `sentence number ${i}: I love this, but I worry about tomorrow`);
-  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "-c", "bench/inference-worker/wrangler.toml", "--outdir", join(paths.dist, "bench-inference")], {
+  const config = "bench/inference-worker/wrangler.toml";
+  execFileSync(join(ROOT, "scripts/wrangler-offline"), ["deploy", "--dry-run", "-c", config, "--outdir", join(paths.dist, "bench-inference")], {
     stdio: "ignore",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", XDG_CONFIG_HOME: join(ROOT, ".wrangler/config") },
   });
+  const { compatibility_date } = parse(readFileSync(join(ROOT, config), "utf8")) as { compatibility_date: string };
   const dir = join(paths.state, "bench");
   mkdirSync(dir, { recursive: true });
   const modules = bundleModules(join(paths.dist, "bench-inference"))
@@ -122,7 +125,7 @@ async function inferenceInWorkerd(): Promise<{ sentences: number; medianMicros: 
     join(dir, "inference.capnp"),
     `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [(name = "main", worker = (modules = [${modules}], compatibilityDate = "2026-04-20"))],
+  services = [(name = "main", worker = (modules = [${modules}], compatibilityDate = ${JSON.stringify(compatibility_date)}))],
   sockets = [(name = "http", address = "127.0.0.1:9298", http = (), service = "main")],
 );`,
   );
@@ -149,7 +152,7 @@ const config :Workerd.Config = (
 function rssMegabytes(): Record<string, number> {
   const rss: Record<string, number> = {};
   for (const name of [...workerProcesses(settings).map((p) => p.name), "nginx", "nginx-exporter", "prometheus"]) {
-    const pid = spawnSync("supervisorctl", ["-c", rendered.supervisord, "pid", name], { encoding: "utf8" }).stdout.trim();
+    const pid = pidOf(name);
     const status = existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, "utf8") : "";
     rss[name] = Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? NaN) / 1024;
   }

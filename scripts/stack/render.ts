@@ -48,15 +48,20 @@ export const dockerTopology = (): Topology => ({
   scrapeHost: (program) => program,
 });
 
-export const rendered = {
-  nginx: join(paths.state, "nginx/nginx.conf"),
-  prometheus: join(paths.state, "prometheus.yml"),
-  supervisord: join(paths.state, "supervisord.conf"),
-  supervisorSocket: join(paths.run, "supervisor.sock"),
-  supervisordPid: join(paths.run, "supervisord.pid"),
-  v1PoolSocket: join(paths.run, "v1-pool.sock"),
-  /** nginx locations used only by `make bench` (the ceiling: nginx answering by itself). */
-};
+/** The files a render writes, and the sockets they name, for a state folder. */
+function renderedFiles(where: StackPaths) {
+  return {
+    nginx: join(where.state, "nginx/nginx.conf"),
+    prometheus: join(where.state, "prometheus.yml"),
+    supervisord: join(where.state, "supervisord.conf"),
+    supervisorSocket: join(where.run, "supervisor.sock"),
+    supervisordPid: join(where.run, "supervisord.pid"),
+    v1PoolSocket: join(where.run, "v1-pool.sock"),
+  };
+}
+
+/** This checkout's native stack. */
+export const rendered = renderedFiles(paths);
 
 /** The workerd binary from the workerd npm package (the same one wrangler and Miniflare use). */
 export const workerdBinary: string = createRequire(import.meta.url)("workerd").default;
@@ -142,7 +147,8 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
   }
   const processes = workerProcesses(settings, where);
   const v2 = processes.find((p) => p.worker === "v2")!;
-  const v1PoolSocket = join(where.run, "v1-pool.sock");
+  const { v1PoolSocket } = renderedFiles(where);
+  const written = renderedFiles(out);
   for (const process of processes) {
     const config = workerdConfig(process, {
       where,
@@ -175,7 +181,7 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
       .join("\n"),
     BENCHMARK_LOCATIONS: benchmarkLocations,
   });
-  writeFileSync(join(output, "nginx/nginx.conf"), nginx);
+  writeFileSync(written.nginx, nginx);
 
   const targets = (processesOf: WorkerProcess[]) =>
     JSON.stringify(processesOf.map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`));
@@ -187,5 +193,5 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
     V1_TARGETS: targets(ofWorker("v1")),
     V2_TARGETS: targets(ofWorker("v2")),
   });
-  writeFileSync(join(output, "prometheus.yml"), prometheus);
+  writeFileSync(written.prometheus, prometheus);
 }

@@ -12,6 +12,7 @@ import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { certificate, ensureCertificate, ensureCredentials } from "./secrets.ts";
 import { dockerTopology, nativeTopology, renderAll, rendered, supervisordConfig } from "./render.ts";
+import { supervisorctl } from "./supervisor.ts";
 import { loadSettings, paths, workerProcesses, type Settings } from "./settings.ts";
 
 const READY_TIMEOUT_MS = 30_000;
@@ -72,9 +73,6 @@ function supervisordRunning(): boolean {
     return false;
   }
 }
-
-const supervisorctl = (...args: string[]) =>
-  spawnSync("supervisorctl", ["-c", rendered.supervisord, ...args], { encoding: "utf8" });
 
 function checkTools(): void {
   const missing = ["nginx", "prometheus", "prometheus-nginx-exporter", "supervisord", "openssl"].filter(
@@ -196,7 +194,7 @@ async function status(): Promise<void> {
   }
   const states = new Map(
     supervisorctl("status")
-      .stdout.split("\n")
+      .split("\n")
       .filter(Boolean)
       .map((line) => {
         const [name, state, ...rest] = line.split(/\s+/);

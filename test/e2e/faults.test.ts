@@ -6,16 +6,13 @@
  * opens its own connection: a reused keep-alive connection that the server closes at the same
  * moment fails on the client's side whatever the server does, which is not what is measured here.
  */
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderAll, nativeTopology, rendered } from "../../scripts/stack/render.ts";
 import { loadSettings } from "../../scripts/stack/settings.ts";
+import { pidOf, supervisorctl } from "../../scripts/stack/supervisor.ts";
 import { call, freshClient, predict, settings, type Reply } from "./client.ts";
 
-const supervisorctl = (...args: string[]) =>
-  spawnSync("supervisorctl", ["-c", rendered.supervisord, ...args], { encoding: "utf8" }).stdout.trim();
-const pidOf = (program: string) => Number(supervisorctl("pid", program));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {

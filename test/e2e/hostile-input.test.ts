@@ -3,11 +3,10 @@
  * a problem+json body. None may get a 5xx, and afterwards the stack is healthy with every process
  * still the one it was (same PIDs: nothing crashed and was restarted behind our back).
  */
-import { spawnSync } from "node:child_process";
 import { connect } from "node:tls";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rendered } from "../../scripts/stack/render.ts";
+import { supervisorctl } from "../../scripts/stack/supervisor.ts";
 import { certificate } from "../../scripts/stack/secrets.ts";
 import { basicAuth, call, freshClient, predict, settings, type CallOptions } from "./client.ts";
 
@@ -82,7 +81,7 @@ const cases: Case[] = [
 ];
 
 function pids(): Record<string, string> {
-  const out = spawnSync("supervisorctl", ["-c", rendered.supervisord, "status"], { encoding: "utf8" }).stdout;
+  const out = supervisorctl("status");
   return Object.fromEntries(out.split("\n").filter(Boolean).map((line) => [line.split(/\s+/)[0], line.match(/pid (\d+)/)?.[1] ?? "none"]));
 }
 
