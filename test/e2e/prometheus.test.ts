@@ -28,15 +28,13 @@ describe("Prometheus", () => {
   });
 
   it("counts in the gateway's metrics exactly the /predict traffic sent", async () => {
-    // Scrapes happen every 5 s: wait for a stable figure, send, then wait for it to move by exactly that much.
-    const before = await until(gatewayRequests, () => true);
+    // Scrapes happen every 5 s: let one pass, send, then wait for the figure to move by exactly that much.
     await new Promise((r) => setTimeout(r, 6000));
     const settled = await gatewayRequests();
     const sent = 7;
     for (let i = 0; i < sent; i++) await predict("count me");
     const after = await until(gatewayRequests, (v) => v >= settled + sent);
     expect(after - settled).toBe(sent);
-    expect(settled).toBeGreaterThanOrEqual(before);
   });
 
   it("is not reachable through the public ports", async () => {

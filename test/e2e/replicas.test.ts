@@ -15,7 +15,6 @@ async function predictionsPerReplica(): Promise<number[]> {
 
 describe("the v1 pool", () => {
   it("spreads 90 requests over the replicas, each serving 20% to 46%, by their own metrics", async () => {
-    expect(replicas).toHaveLength(settings.v1Replicas);
     const before = await predictionsPerReplica();
     for (let i = 0; i < 18; i++) {
       const client = freshClient();

@@ -45,7 +45,7 @@ app.get("/health", health);
 registerPredictDocs(app.openAPIRegistry);
 const openApiDocument = app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO });
 app.get("/openapi.json", (c) => c.json(openApiDocument));
-app.get("/docs", (c) => c.html(docsPage));
+app.get("/docs", (c) => c.html(docsPage()));
 app.get("/metrics", () => metricsResponse(registry));
 
 app.notFound((c) => problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` }));

@@ -8,12 +8,17 @@ export const OPENAPI_INFO = {
   description: "Classifies the emotion of a short text (13 labels). POST /predict with HTTP Basic credentials.",
 };
 
-/** Swagger UI inlined into one page: no CDN, and nothing but /docs needs to pass the public front. */
-export const docsPage = `<!doctype html>
+let page: string | undefined;
+
+/**
+ * Swagger UI inlined into one page: no CDN, and nothing but /docs needs to pass the public front.
+ * Built on first request, not at start-up: ~1.9 MB that most isolates never serve.
+ */
+export const docsPage = () => (page ??= `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>${OPENAPI_INFO.title}</title><style>${swaggerUiCss}</style></head>
 <body><div id="swagger-ui"></div>
 <script>${swaggerUiBundle}</script>
 <script>SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui" });</script>
 </body>
-</html>`;
+</html>`);
