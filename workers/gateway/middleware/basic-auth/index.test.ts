@@ -33,4 +33,10 @@ describe("basic auth", () => {
     const [head] = TEST_PASSWORD.split(":");
     expect((await postPredict("hi", { authorization: basicAuthHeader(TEST_USER, head!) })).status).toBe(401);
   });
+
+  it("still refuses a wrong password of a user whose right one was just verified (and cached)", async () => {
+    expect((await postPredict("I love this!")).status).toBe(200);
+    expect((await postPredict("hi", { authorization: basicAuthHeader(TEST_USER, `${TEST_PASSWORD}x`) })).status).toBe(401);
+    expect((await postPredict("I love this!")).status).toBe(200);
+  });
 });
