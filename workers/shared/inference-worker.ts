@@ -51,7 +51,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     return modelReported;
   }
 
-  async function predict(request: Request, env: InferenceEnv): Promise<Response> {
+  async function predict(request: Request, env: InferenceEnv, requestId: string): Promise<Response> {
     const refused = mediaTypeProblem(request.headers.get("Content-Type"));
     if (refused) return problemResponse(refused);
     const bytes = await request.arrayBuffer();
@@ -65,7 +65,8 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     predictions.inc({ variant, label });
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
-    return Response.json(render({ label, probabilities, model, inferenceMs, replica }));
+    // The request id goes in here: copying the response to add it costs the hot path ~20 us.
+    return Response.json(render({ label, probabilities, model, inferenceMs, replica }), { headers: { [REQUEST_ID_HEADER]: requestId } });
   }
 
   const router = Router({
@@ -87,7 +88,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
   return {
     async fetch(request: Request, env: InferenceEnv): Promise<Response> {
       const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
-      let response: Response = await router.fetch(request, env);
+      let response: Response = await router.fetch(request, env, requestId);
       if (response.headers.get(REQUEST_ID_HEADER) !== requestId) {
         response = new Response(response.body, response);
         response.headers.set(REQUEST_ID_HEADER, requestId);
