@@ -12,9 +12,15 @@ export const metrics = {
   rateLimited: registry.counter("fortress_rate_limited_total", "Requests refused with 429"),
   authFailures: registry.counter("fortress_auth_failures_total", "Requests refused with 401"),
   upstreamErrors: registry.counter("fortress_upstream_errors_total", "Upstream failures and timeouts, by variant"),
+  upstreamResends: registry.counter("fortress_upstream_resends_total",
+    "Requests sent to an upstream again after its connection failed at once (e.g. nginx reloading), by variant",
+  ),
 };
 
 // Present from the start, so rate() works before the first event.
 metrics.rateLimited.add(0);
 metrics.authFailures.add(0);
-for (const variant of ["v1", "v2"]) metrics.upstreamErrors.add(0, { variant });
+for (const variant of ["v1", "v2"]) {
+  metrics.upstreamErrors.add(0, { variant });
+  metrics.upstreamResends.add(0, { variant });
+}
