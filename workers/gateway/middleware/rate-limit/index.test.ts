@@ -20,6 +20,15 @@ describe("rate limit per client IP", () => {
     expect(await refused.json()).toMatchObject({ status: 429, title: "Too Many Requests" });
   });
 
+  it("tells an allowed request its policy and how many requests remain", async () => {
+    const ip = freshIp();
+    const first = await postPredict("hello", { ip });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("RateLimit-Policy")).toBe('"per-ip";q=1;w=1');
+    expect(first.headers.get("RateLimit")).toBe('"per-ip";r=4;t=1');
+    expect((await postPredict("hello", { ip })).headers.get("RateLimit")).toBe('"per-ip";r=3;t=1');
+  });
+
   it("keeps a separate budget for each client IP", async () => {
     const first = freshIp();
     await burst(6, first);

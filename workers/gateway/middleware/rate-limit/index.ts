@@ -117,10 +117,12 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
           res: problemResponse({ status: 503, detail: "the rate limiter cannot be reached; retry shortly" }, { "Retry-After": "1" }),
         });
       }
-    } else {
-      c.header("RateLimit-Policy", policyHeader);
-      c.header("RateLimit", `"per-ip";r=${lease.tokens + lease.remaining};t=1`);
+      await next();
+      return;
     }
     await next();
+    // On the response the handler made (c.header() before next() is lost when it returns its own).
+    c.res.headers.set("RateLimit-Policy", policyHeader);
+    c.res.headers.set("RateLimit", `"per-ip";r=${lease.tokens + lease.remaining};t=1`);
   };
 }
