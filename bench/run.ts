@@ -24,6 +24,7 @@ const base = `https://127.0.0.1:${settings.httpsPort}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface LoadResult {
+  requests: number;
   requestsPerSecond: number;
   p50Ms: number;
   p90Ms: number;
@@ -52,6 +53,7 @@ function wrk(path: string, connections: number, group = ""): LoadResult {
   };
   const count = (pattern: RegExp) => Number(output.match(pattern)?.[1] ?? 0);
   return {
+    requests: Number(output.match(/(\d+) requests in/)![1]),
     requestsPerSecond: Number(output.match(/Requests\/sec:\s+([\d.]+)/)![1]),
     p50Ms: ms("50"),
     p90Ms: ms("90"),
@@ -149,6 +151,59 @@ const config :Workerd.Config = (
   }
 }
 
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+/** Busy CPU time of a process (user + system), in ms, from /proc. */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Busy CPU time of the whole machine (all cores, everything but idle and iowait), in ms. */
+function machineCpuMs(): number {
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks as number[];
+  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The stack's processes whose CPU is accounted: each workerd, and nginx's workers (not its idle master). */
+function accountedProcesses(): Record<string, number[]> {
+  const nginxMaster = pidOf("nginx");
+  const nginxWorkers = readFileSync(`/proc/${nginxMaster}/task/${nginxMaster}/children`, "utf8").trim().split(/\s+/).map(Number);
+  return {
+    ...Object.fromEntries(workerProcesses(settings).map((p) => [p.name, [pidOf(p.name)]])),
+    nginx: nginxWorkers,
+  };
+}
+
+/**
+ * A load point with the CPU it cost, per request and per process: where the time goes. "rest" is
+ * the machine's other busy time: the load generator (wrk, TLS included), the kernel's share not
+ * charged to a process, and anything else running.
+ */
+function wrkWithCpu(path: string, connections: number, group = ""): LoadResult & { cpuMicrosPerRequest: Record<string, number> } {
+  const processes = accountedProcesses();
+  const sample = () => ({
+    machine: machineCpuMs(),
+    byProcess: Object.fromEntries(Object.entries(processes).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + processCpuMs(pid), 0)])),
+  });
+  const before = sample();
+  const result = wrk(path, connections, group);
+  const after = sample();
+  const perRequest = (ms: number) => Number(((ms * 1000) / result.requests).toFixed(1));
+  const cpuMicrosPerRequest: Record<string, number> = {};
+  let accounted = 0;
+  for (const name of Object.keys(processes)) {
+    const ms = after.byProcess[name]! - before.byProcess[name]!;
+    accounted += ms;
+    cpuMicrosPerRequest[name] = perRequest(ms);
+  }
+  cpuMicrosPerRequest.rest = perRequest(after.machine - before.machine - accounted);
+  cpuMicrosPerRequest.total = perRequest(after.machine - before.machine);
+  return { ...result, cpuMicrosPerRequest };
+}
+
 function rssMegabytes(): Record<string, number> {
   const rss: Record<string, number> = {};
   for (const name of [...workerProcesses(settings).map((p) => p.name), "nginx", "nginx-exporter", "prometheus"]) {
@@ -169,8 +224,8 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: { cores: Number(execFileSync("nproc", { encoding: "utf8" }).trim()), loadGenerator: "wrk -t2, same machine" },
       loadSeconds: LOAD_SECONDS,
-      v1: { c16: wrk("/predict", 16), c64: wrk("/predict", 64) },
-      v2: { c16: wrk("/predict", 16, "debug"), c64: wrk("/predict", 64, "debug") },
+      v1: { c16: wrkWithCpu("/predict", 16), c64: wrk("/predict", 64) },
+      v2: { c16: wrkWithCpu("/predict", 16, "debug"), c64: wrk("/predict", 64, "debug") },
       unloaded: { c1: wrk("/predict", 1), c4: wrk("/predict", 4) },
       ceiling: { c16: wrk("/bench/ceiling", 16) },
       rssMegabytesAfterLoad: rssMegabytes(),
@@ -205,6 +260,15 @@ ${row("v2, 64 connections", results.v2.c64)}
 ${row("v1, 1 connection", results.unloaded.c1)}
 ${row("v1, 4 connections", results.unloaded.c4)}
 ${row("ceiling: nginx alone, 16 connections", results.ceiling.c16)}
+
+Where the time goes: CPU per request (µs, from /proc) during the 16-connection points. "rest" is the
+load generator (wrk, TLS included), the kernel's unattributed share and anything else; 2 cores give
+2,000,000 µs a second, so "total" bounds the rate at about 2,000,000 / total req/s.
+
+| path | ${Object.keys(results.v1.c16.cpuMicrosPerRequest).join(" | ")} |
+|---|${Object.keys(results.v1.c16.cpuMicrosPerRequest).map(() => "---:").join("|")}|
+| v1 | ${Object.values(results.v1.c16.cpuMicrosPerRequest).map((us) => us.toFixed(0)).join(" | ")} |
+| v2 | ${Object.values(results.v2.c16.cpuMicrosPerRequest).map((us) => us.toFixed(0)).join(" | ")} |
 
 Inference alone in workerd: median ${results.inference.medianMicros.toFixed(1)} µs, p90 ${results.inference.p90Micros.toFixed(1)} µs, mean ${results.inference.meanMicros.toFixed(1)} µs over ${results.inference.sentences} sentences (${results.inference.source}).
 Cold start: stack to first 200 ${(results.coldStart.stackToFirst200Ms / 1000).toFixed(2)} s; one replica from spawn to first 200 ${results.coldStart.replicaSpawnToFirst200Ms.toFixed(0)} ms.
