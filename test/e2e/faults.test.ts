@@ -97,6 +97,28 @@ describe("faults", () => {
     await until(async () => (await predict("hi", { headers: { "X-Experiment-Group": "debug" } })).status === 200, 5000);
   }, 30_000);
 
+  it("answers a debug request with 504 when v2 hangs past the upstream timeout, and v1 is unaffected", async () => {
+    const timeoutMs = Number(settings.gatewayVars.UPSTREAM_TIMEOUT_MS);
+    const v2Pid = pidOf("v2");
+    process.kill(v2Pid, "SIGSTOP"); // alive, connected, never answering: what a hung process looks like
+    try {
+      const started = Date.now();
+      const hung = predict("hi", { headers: { "X-Experiment-Group": "debug" } });
+      expect((await predict("hi")).status).toBe(200);
+      const debug = await hung;
+      const elapsedMs = Date.now() - started;
+      expect(debug.status).toBe(504);
+      expect(debug.headers["content-type"]).toBe("application/problem+json");
+      expect(debug.json()).toMatchObject({ status: 504, detail: `the v2 model did not answer within ${timeoutMs} ms` });
+      expect(elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
+      expect(elapsedMs).toBeLessThan(timeoutMs + 2000);
+    } finally {
+      process.kill(v2Pid, "SIGCONT");
+    }
+    expect(pidOf("v2")).toBe(v2Pid);
+    await until(async () => (await predict("hi", { headers: { "X-Experiment-Group": "debug" } })).status === 200, 5000);
+  }, 30_000);
+
   it("keeps serving while Prometheus and the exporter are down", async () => {
     supervisorctl("stop", "prometheus", "nginx-exporter");
     try {
