@@ -3,15 +3,18 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK := npx tsx scripts/stack/stack.ts
-# Debian packages the local stack runs (and the tests use: docker-compose only validates the file).
-APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl wrk docker-compose
+# Debian packages the local stack runs (and the tests use: docker-compose only validates the file;
+# the font is the one make bench draws its chart with).
+APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl wrk docker-compose fonts-dejavu-core
 NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter supervisord openssl wrk docker-compose
+NEEDED_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 system-packages: ## install the Debian packages the stack needs, if any is missing
-	@missing=$$(for c in $(NEEDED_COMMANDS); do command -v $$c >/dev/null || echo $$c; done); \
+	@missing=$$(for c in $(NEEDED_COMMANDS); do command -v $$c >/dev/null || echo $$c; done; \
+	  for f in $(NEEDED_FILES); do [ -e $$f ] || echo $$f; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "missing: $$missing. As root, run: apt-get update && apt-get install -y $(APT_PACKAGES)"; exit 1; \

@@ -36,7 +36,7 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: "model", include: ["model/**/*.test.ts"], environment: "node", testTimeout: 30_000 } },
-      { test: { name: "stack", include: ["scripts/**/*.test.ts", "workers/shared/**/*.test.ts"], environment: "node" } },
+      { test: { name: "stack", include: ["scripts/**/*.test.ts", "workers/shared/**/*.test.ts", "bench/**/*.test.ts"], environment: "node" } },
       inferenceWorker("v1"),
       inferenceWorker("v2"),
       {

@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
+import { latencyChartPng } from "./latency-chart.ts";
 import { readDataset } from "../model/dataset.ts";
 import { dataPaths } from "../model/train.ts";
 import { bundleModules } from "../scripts/stack/bundle-modules.ts";
@@ -246,6 +247,16 @@ async function main(): Promise<void> {
     ];
     const row = (name: string, r: LoadResult) =>
       `| ${name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} |`;
+    const stamp = results.date.replace(/[:.]/g, "-");
+    const loadPoints: [string, LoadResult][] = [
+      ["v1, 16 connections", results.v1.c16],
+      ["v1, 64 connections", results.v1.c64],
+      ["v2, 16 connections", results.v2.c16],
+      ["v2, 64 connections", results.v2.c64],
+      ["v1, 1 connection", results.unloaded.c1],
+      ["v1, 4 connections", results.unloaded.c4],
+      ["ceiling: nginx alone, 16 connections", results.ceiling.c16],
+    ];
     const markdown = `# make bench, ${results.date}
 
 Rate limit raised to ${BENCH_ENV.RATE_LIMIT_RPS}/s for the run (checked on every request). wrk, 2 threads,
@@ -253,13 +264,9 @@ keep-alive, HTTPS with Basic Auth, ${LOAD_SECONDS} s a point, on the same ${resu
 
 | path | req/s | p50 ms | p90 ms | p99 ms | errors |
 |---|---:|---:|---:|---:|---:|
-${row("v1, 16 connections", results.v1.c16)}
-${row("v1, 64 connections", results.v1.c64)}
-${row("v2, 16 connections", results.v2.c16)}
-${row("v2, 64 connections", results.v2.c64)}
-${row("v1, 1 connection", results.unloaded.c1)}
-${row("v1, 4 connections", results.unloaded.c4)}
-${row("ceiling: nginx alone, 16 connections", results.ceiling.c16)}
+${loadPoints.map(([name, r]) => row(name, r)).join("\n")}
+
+![latency percentiles of each load point](${stamp}.png)
 
 Where the time goes: CPU per request (µs, from /proc) during the 16-connection points. "rest" is the
 load generator (wrk, TLS included), the kernel's unattributed share and anything else; 2 cores give
@@ -279,10 +286,11 @@ RSS after load (MB): ${Object.entries(results.rssMegabytesAfterLoad).map(([k, v]
 |---|---|---|
 ${targets.map(([name, met, measured]) => `| ${name} | ${met ? "yes" : "**MISSED**"} | ${measured} |`).join("\n")}
 `;
-    const stamp = results.date.replace(/[:.]/g, "-");
     mkdirSync(join(ROOT, "bench/results"), { recursive: true });
     writeFileSync(join(ROOT, `bench/results/${stamp}.json`), JSON.stringify({ ...results, targets: targets.map(([name, met, measured]) => ({ name, met, measured })) }, null, 2) + "\n");
     writeFileSync(join(ROOT, `bench/results/${stamp}.md`), markdown);
+    const chart = await latencyChartPng(loadPoints.map(([name, r]) => ({ name, ...r })), `make bench ${results.date}: latency percentiles`);
+    writeFileSync(join(ROOT, `bench/results/${stamp}.png`), chart);
     console.log(markdown);
     for (const [name, met, measured] of targets) if (!met) console.log(`MISSED: ${name} (measured ${measured})`);
   } finally {
