@@ -65,7 +65,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     predictions.inc({ variant, label });
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
-    // The request id goes in here: copying the response to add it costs the hot path ~20 us.
+    // The request id goes in here, so the hot path does not copy the response to add it.
     return Response.json(render({ label, probabilities, model, inferenceMs, replica }), { headers: { [REQUEST_ID_HEADER]: requestId } });
   }
 
