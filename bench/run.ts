@@ -269,8 +269,8 @@ ${loadPoints.map(([name, r]) => row(name, r)).join("\n")}
 ![latency percentiles of each load point](${stamp}.png)
 
 Where the time goes: CPU per request (µs, from /proc) during the 16-connection points. "rest" is the
-load generator (wrk, TLS included), the kernel's unattributed share and anything else; 2 cores give
-2,000,000 µs a second, so "total" bounds the rate at about 2,000,000 / total req/s.
+load generator (wrk, TLS included), the kernel's unattributed share and anything else; ${results.machine.cores} cores give
+${(results.machine.cores * 1e6).toLocaleString("en-US")} µs a second, so "total" bounds the rate at about that / total req/s.
 
 | path | ${Object.keys(results.v1.c16.cpuMicrosPerRequest).join(" | ")} |
 |---|${Object.keys(results.v1.c16.cpuMicrosPerRequest).map(() => "---:").join("|")}|
