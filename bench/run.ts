@@ -6,6 +6,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parse } from "smol-toml";
 import { latencyChartPng } from "./latency-chart.ts";
 import { readDataset } from "../model/dataset.ts";
@@ -22,7 +23,6 @@ const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STACK = ["tsx", "scripts/stack/stack.ts"];
 const settings = loadSettings(BENCH_ENV);
 const base = `https://127.0.0.1:${settings.httpsPort}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface LoadResult {
   requests: number;

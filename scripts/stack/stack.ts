@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { certificate, ensureCertificate, ensureCredentials } from "./secrets.ts";
 import { dockerTopology, nativeTopology, renderAll, rendered, supervisordConfig } from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
@@ -112,7 +113,7 @@ async function waitUntilHealthy(settings: Settings): Promise<Probe[]> {
     const results = await Promise.all(failing.map(healthy));
     failing = failing.filter((_, i) => !results[i]);
     if (failing.length === 0) return [];
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   return failing;
 }
@@ -175,7 +176,7 @@ async function stop(): Promise<void> {
     const pid = Number(readFileSync(rendered.supervisordPid, "utf8"));
     supervisorctl("shutdown");
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && supervisordRunning()) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && supervisordRunning()) await sleep(100);
     if (supervisordRunning()) throw new Error(`supervisord (pid ${pid}) did not stop within 20 s`);
   } else {
     console.log("The stack was not running.");

@@ -7,13 +7,13 @@
  * moment fails on the client's side whatever the server does, which is not what is measured here.
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderAll, nativeTopology, rendered } from "../../scripts/stack/render.ts";
 import { loadSettings } from "../../scripts/stack/settings.ts";
 import { pidOf, supervisorctl } from "../../scripts/stack/supervisor.ts";
 import { call, freshClient, predict, settings, type Reply } from "./client.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();

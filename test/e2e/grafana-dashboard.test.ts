@@ -3,6 +3,7 @@
  * every kind, each panel's query returns data from the live Prometheus.
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { basicAuth, freshClient, predict, prometheusQuery } from "./client.ts";
 
@@ -19,7 +20,7 @@ describe("the Grafana dashboard", () => {
     await predict("hi", { auth: basicAuth(undefined, "wrong") });
     await Promise.all(Array.from({ length: 12 }, () => predict("hello", { from: client })));
     // Two scrapes (5 s apart) are needed before rate() has something to say.
-    await new Promise((r) => setTimeout(r, 11_000));
+    await sleep(11_000);
     const empty: string[] = [];
     for (const { panel, expr } of queries) {
       const result = await prometheusQuery(expr);

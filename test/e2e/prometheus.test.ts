@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { call, predict, prometheusQuery, settings } from "./client.ts";
 import { workerProcesses } from "../../scripts/stack/settings.ts";
@@ -11,7 +12,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     value = await read();
   }
   return value;
@@ -29,7 +30,7 @@ describe("Prometheus", () => {
 
   it("counts in the gateway's metrics exactly the /predict traffic sent", async () => {
     // Scrapes happen every 5 s: let one pass, send, then wait for the figure to move by exactly that much.
-    await new Promise((r) => setTimeout(r, 6000));
+    await sleep(6000);
     const settled = await gatewayRequests();
     const sent = 7;
     for (let i = 0; i < sent; i++) await predict("count me");
