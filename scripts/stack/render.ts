@@ -146,18 +146,21 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
     mkdirSync(dir, { recursive: true });
   }
   const processes = workerProcesses(settings, where);
-  const v2 = processes.find((p) => p.worker === "v2")!;
+  const ofWorker = (worker: WorkerProcess["worker"]) => processes.filter((p) => p.worker === worker);
+  const [gateway] = ofWorker("gateway");
+  const [v2] = ofWorker("v2");
   const { v1PoolSocket } = renderedFiles(where);
   const written = renderedFiles(out);
+  const wiring = {
+    where,
+    opsHost: topology.internalHost,
+    vars: settings.gatewayVars,
+    apiUsers: readApiUsers(),
+    v1PoolAddress: `unix:${v1PoolSocket}`,
+    v2Address: `unix:${v2!.socket}`,
+  };
   for (const process of processes) {
-    const config = workerdConfig(process, {
-      where,
-      opsHost: topology.internalHost,
-      vars: settings.gatewayVars,
-      apiUsers: readApiUsers(),
-      v1PoolAddress: `unix:${v1PoolSocket}`,
-      v2Address: `unix:${v2.socket}`,
-    });
+    const config = workerdConfig(process, wiring);
     writeFileSync(join(out.workerdConfigs, `${process.name}.capnp`), config, { mode: 0o600 });
   }
 
@@ -173,7 +176,7 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
     HTTP_PORT: String(settings.httpPort),
     HTTPS_PORT: String(settings.httpsPort),
     STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
-    GATEWAY_ADDR: `unix:${processes[0]!.socket}`,
+    GATEWAY_ADDR: `unix:${gateway!.socket}`,
     V1_POOL_LISTEN: `unix:${v1PoolSocket}`,
     V1_POOL_SERVERS: processes
       .filter((p) => p.worker === "v1")
@@ -185,7 +188,6 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
 
   const targets = (processesOf: WorkerProcess[]) =>
     JSON.stringify(processesOf.map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`));
-  const ofWorker = (worker: string) => processes.filter((p) => p.worker === worker);
   const prometheus = renderTemplate(readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"), {
     RULES_FILE: join(where.root, "deployments/prometheus/rules.yml"),
     NGINX_TARGETS: JSON.stringify([`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),

@@ -69,7 +69,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // Behind our nginx, the client's address arrives in X-Real-IP (on Cloudflare: CF-Connecting-IP).
   const gatewayVars: Record<string, string> = { ...wrangler.vars, CLIENT_IP_HEADER: "X-Real-IP" };
   for (const key of ["RATE_LIMIT_RPS", "RATE_LIMIT_BURST", "RATE_LIMIT_FAIL_OPEN"]) {
-    if (env[key] ?? defaults[key]) gatewayVars[key] = (env[key] ?? defaults[key])!;
+    if (value(key)) gatewayVars[key] = value(key);
   }
   const v1Replicas = Number(value("V1_REPLICAS"));
   if (!Number.isInteger(v1Replicas) || v1Replicas < 1) throw new Error(`V1_REPLICAS=${value("V1_REPLICAS")} must be 1 or more`);

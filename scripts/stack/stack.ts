@@ -75,8 +75,9 @@ function supervisordRunning(): boolean {
   }
 }
 
+/** What start runs; the Makefile installs them (make setup), this names what a direct run lacks. */
 function checkTools(): void {
-  const missing = ["nginx", "prometheus", "prometheus-nginx-exporter", "supervisord", "openssl"].filter(
+  const missing = ["nginx", "prometheus", "promtool", "prometheus-nginx-exporter", "supervisord", "openssl"].filter(
     (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0,
   );
   if (missing.length > 0) {
@@ -211,15 +212,16 @@ async function status(): Promise<void> {
   if (results.some((ok) => !ok)) process.exitCode = 1;
 }
 
-
-const [command, ...flags] = process.argv.slice(2);
 /** The configs of docker-compose.yml's containers (its `render` service runs this). */
 async function renderDocker(): Promise<void> {
   ensureCertificate();
   await ensureCredentials();
-  renderAll(loadSettings(), dockerTopology());
-  console.log(`rendered the docker-compose configs into ${dockerTopology().output}`);
+  const topology = dockerTopology();
+  renderAll(loadSettings(), topology);
+  console.log(`rendered the docker-compose configs into ${topology.output}`);
 }
+
+const [command, ...flags] = process.argv.slice(2);
 
 const commands: Record<string, () => Promise<void>> = {
   start: () => start({ benchmark: flags.includes("--benchmark") }),
