@@ -1,5 +1,6 @@
 /** The gateway process's metrics (Prometheus text at GET /metrics, scraped internally only). */
 import { createRegistry, LATENCY_BUCKETS } from "../shared/metrics.ts";
+import { VARIANTS } from "../shared/predict-schema.ts";
 
 export const registry = createRegistry();
 
@@ -20,7 +21,7 @@ export const metrics = {
 // Present from the start, so rate() works before the first event.
 metrics.rateLimited.add(0);
 metrics.authFailures.add(0);
-for (const variant of ["v1", "v2"]) {
+for (const variant of VARIANTS) {
   metrics.upstreamErrors.add(0, { variant });
   metrics.upstreamResends.add(0, { variant });
 }

@@ -8,7 +8,7 @@ import { LABELS, type Label } from "../../model/labels.ts";
 import { ModelUnavailableError, type ModelInfo } from "../../model/inference.ts";
 import { classifier } from "./classifier.ts";
 import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "./metrics.ts";
-import { BODY_TOO_LARGE, MAX_BODY_BYTES, mediaTypeProblem, parsePredictionBody } from "./predict-schema.ts";
+import { BODY_TOO_LARGE, MAX_BODY_BYTES, mediaTypeProblem, parsePredictionBody, type Variant } from "./predict-schema.ts";
 import { problemResponse } from "./problem.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 
@@ -24,8 +24,6 @@ export interface PredictionContext {
   inferenceMs: number;
   replica: string;
 }
-
-export type Variant = "v1" | "v2";
 
 const UTF8 = new TextDecoder();
 

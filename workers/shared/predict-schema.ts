@@ -7,6 +7,10 @@ import { z } from "@hono/zod-openapi";
 import { LABELS } from "../../model/labels.ts";
 import type { Problem } from "./problem.ts";
 
+/** The inference workers: v1 serves production traffic, v2 the "debug" experiment group. */
+export const VARIANTS = ["v1", "v2"] as const;
+export type Variant = (typeof VARIANTS)[number];
+
 export const MAX_SENTENCE_LENGTH = 5000;
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;

@@ -1,10 +1,10 @@
 /** POST /predict: forwards a validated sentence to v1, or to v2 for the "debug" experiment group. */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { PredictRequest, V1Prediction, V2Prediction } from "../../shared/predict-schema.ts";
+import { PredictRequest, V1Prediction, V2Prediction, type Variant } from "../../shared/predict-schema.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
 import { withTimeout } from "../../shared/with-timeout.ts";
-import type { AppContext, Variant } from "../app-context.ts";
+import type { AppContext } from "../app-context.ts";
 import { metrics } from "../gateway-metrics.ts";
 
 export const EXPERIMENT_HEADER = "X-Experiment-Group";
