@@ -49,7 +49,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     return modelReported;
   }
 
-  async function predict(request: Request, env: InferenceEnv, requestId: string): Promise<Response> {
+  async function predict(request: Request, env: InferenceEnv): Promise<Response> {
     const refused = mediaTypeProblem(request.headers.get("Content-Type"));
     if (refused) return problemResponse(refused);
     const bytes = await request.arrayBuffer();
@@ -63,8 +63,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     predictions.inc({ variant, label });
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
-    // The request id goes in here, so the hot path does not copy the response to add it.
-    return Response.json(render({ label, probabilities, model, inferenceMs, replica }), { headers: { [REQUEST_ID_HEADER]: requestId } });
+    return Response.json(render({ label, probabilities, model, inferenceMs, replica }));
   }
 
   const router = Router({
@@ -86,11 +85,9 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
   return {
     async fetch(request: Request, env: InferenceEnv): Promise<Response> {
       const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
-      let response: Response = await router.fetch(request, env, requestId);
-      if (response.headers.get(REQUEST_ID_HEADER) !== requestId) {
-        response = new Response(response.body, response);
-        response.headers.set(REQUEST_ID_HEADER, requestId);
-      }
+      // Every route builds its own Response, so its headers can be set in place (no copy).
+      const response: Response = await router.fetch(request, env);
+      response.headers.set(REQUEST_ID_HEADER, requestId);
       return response;
     },
   } satisfies ExportedHandler<InferenceEnv>;
