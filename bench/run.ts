@@ -168,14 +168,15 @@ function machineCpuMs(): number {
   return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** The stack's processes whose CPU is accounted: each workerd, and nginx's workers (not its idle master). */
-function accountedProcesses(): Record<string, number[]> {
-  const nginxMaster = pidOf("nginx");
-  const nginxWorkers = readFileSync(`/proc/${nginxMaster}/task/${nginxMaster}/children`, "utf8").trim().split(/\s+/).map(Number);
-  return {
-    ...Object.fromEntries(workerProcesses(settings).map((p) => [p.name, [pidOf(p.name)]])),
-    nginx: nginxWorkers,
-  };
+/** The PIDs of each program of the stack; nginx's are its master and its workers (which do the work). */
+function stackPids(programs: string[]): Record<string, number[]> {
+  return Object.fromEntries(
+    programs.map((name) => {
+      const pid = pidOf(name);
+      const children = name === "nginx" ? readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number) : [];
+      return [name, [pid, ...children]];
+    }),
+  );
 }
 
 /**
@@ -184,7 +185,7 @@ function accountedProcesses(): Record<string, number[]> {
  * charged to a process, and anything else running.
  */
 function wrkWithCpu(path: string, connections: number, group = ""): LoadResult & { cpuMicrosPerRequest: Record<string, number> } {
-  const processes = accountedProcesses();
+  const processes = stackPids([...workerProcesses(settings).map((p) => p.name), "nginx"]);
   const sample = () => ({
     machine: machineCpuMs(),
     byProcess: Object.fromEntries(Object.entries(processes).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + processCpuMs(pid), 0)])),
@@ -205,14 +206,11 @@ function wrkWithCpu(path: string, connections: number, group = ""): LoadResult &
   return { ...result, cpuMicrosPerRequest };
 }
 
+/** RSS of each program, in MB (nginx: master and workers together). */
 function rssMegabytes(): Record<string, number> {
-  const rss: Record<string, number> = {};
-  for (const name of [...workerProcesses(settings).map((p) => p.name), "nginx", "nginx-exporter", "prometheus"]) {
-    const pid = pidOf(name);
-    const status = existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, "utf8") : "";
-    rss[name] = Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? NaN) / 1024;
-  }
-  return rss;
+  const pids = stackPids([...workerProcesses(settings).map((p) => p.name), "nginx", "nginx-exporter", "prometheus"]);
+  const rssKb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)![1]);
+  return Object.fromEntries(Object.entries(pids).map(([name, list]) => [name, list.reduce((kb, pid) => kb + rssKb(pid), 0) / 1024]));
 }
 
 async function main(): Promise<void> {
