@@ -1,8 +1,10 @@
 /**
  * workerd configs (capnp text) for the local stack: one file per process, serving the bundle that
  * `npm run build` wrote, as Cloudflare would run it. Each process listens on a unix socket for
- * traffic (measured faster than TCP on the internal hops) and on 127.0.0.1:<ops port> for
- * /health and /metrics, which Prometheus scrapes.
+ * traffic (measured faster than TCP on the internal hops; reachable only by nginx's workers and
+ * the stack's user), served by the worker's default entrypoint, and on 127.0.0.1:<ops port>,
+ * served by its `Ops` entrypoint: /health and /metrics only, which Prometheus scrapes. So no TCP
+ * port of a worker can make a prediction, nor choose the client IP the rate limit sees.
  */
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -27,6 +29,9 @@ const WRANGLER_CONFIG: Record<WorkerProcess["worker"], string> = {
   v1: "workers/v1/wrangler.toml",
   v2: "workers/v2/wrangler.toml",
 };
+
+/** The named export of every worker that serves /health and /metrics only. */
+export const OPS_ENTRYPOINT = "Ops";
 
 const quote = (text: string) => JSON.stringify(text);
 
@@ -94,7 +99,7 @@ const config :Workerd.Config = (
   ],
   sockets = [
     (name = "http", address = ${quote(`unix:${process.socket}`)}, http = (), service = "main"),
-    (name = "ops", address = ${quote(`${wiring.opsHost}:${process.opsPort}`)}, http = (), service = "main"),
+    (name = "ops", address = ${quote(`${wiring.opsHost}:${process.opsPort}`)}, http = (), service = (name = "main", entrypoint = "${OPS_ENTRYPOINT}")),
   ],
   v8Flags = [${V8_FLAGS[process.worker].map(quote).join(", ")}],
 );

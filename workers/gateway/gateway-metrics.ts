@@ -13,6 +13,10 @@ export const metrics = {
   rateLimited: registry.counter("fortress_rate_limited_total", "Requests refused with 429"),
   authFailures: registry.counter("fortress_auth_failures_total", "Requests refused with 401"),
   upstreamErrors: registry.counter("fortress_upstream_errors_total", "Upstream failures and timeouts, by variant"),
+  healthProbes: registry.counter("fortress_health_probes_total", "Rounds of /health probes of the upstreams (at most one a second)"),
+  authThrottled: registry.counter("fortress_auth_throttled_total",
+    "Requests refused with 429 because the gateway's budget of password hashes was spent",
+  ),
   upstreamResends: registry.counter("fortress_upstream_resends_total",
     "Requests sent to an upstream again after its connection failed at once (e.g. nginx reloading), by variant",
   ),
@@ -21,6 +25,8 @@ export const metrics = {
 // Present from the start, so rate() works before the first event.
 metrics.rateLimited.add(0);
 metrics.authFailures.add(0);
+metrics.authThrottled.add(0);
+metrics.healthProbes.add(0);
 for (const variant of VARIANTS) {
   metrics.upstreamErrors.add(0, { variant });
   metrics.upstreamResends.add(0, { variant });

@@ -1,9 +1,13 @@
 /**
- * The gateway worker: wiring only. The /predict chain reads top to bottom: request id, metrics
- * and log line, rate limit per client IP, Basic Auth, validation, forward to v1 or v2.
+ * The gateway worker: wiring only. Two entrypoints:
+ * - the default one, the public API that nginx (or Cloudflare's edge) sends traffic to. The
+ *   /predict chain reads top to bottom: request id, metrics and log line, rate limit per client
+ *   IP, Basic Auth, validation, forward to v1 or v2. It never serves /metrics.
+ * - `Ops`, the ops port's: /health and /metrics only, for Prometheus and the supervisor.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { env } from "cloudflare:workers";
+import { env, WorkerEntrypoint } from "cloudflare:workers";
+import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../shared/problem.ts";
 import { metricsResponse } from "../shared/metrics.ts";
@@ -16,11 +20,14 @@ import { requestId } from "./middleware/request-id/index.ts";
 import { validatePrediction } from "./middleware/validate-prediction/index.ts";
 import { policyFromVars } from "./rate-limiter/gcra.ts";
 import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
-import { docsPage, OPENAPI_INFO } from "./routes/docs.ts";
+import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
 import { predict, registerPredictDocs } from "./routes/predict.ts";
 
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
+
+const notFound = (c: { req: { method: string; path: string } }) =>
+  problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` });
 
 const app = new OpenAPIHono<GatewayEnv>({ strict: true });
 
@@ -33,9 +40,10 @@ app.post(
     namespace: env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>,
     policy: policyFromVars(env),
     clientIpHeader: env.CLIENT_IP_HEADER,
+    limiterDeadlineMs: Number(env.RATE_LIMITER_DEADLINE_MS),
     onLimiterError: env.RATE_LIMIT_FAIL_OPEN === "true" ? "fail-open" : "fail-closed",
   }),
-  basicAuthentication({ users: env.API_USERS, realm: "fortress", cacheSeconds: 60 }),
+  basicAuthentication({ users: env.API_USERS, realm: "fortress", cacheSeconds: 300, hashesPerSecond: Number(env.AUTH_HASHES_PER_SECOND) }),
   validatePrediction(),
   predict({ timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS) }),
 );
@@ -45,10 +53,9 @@ app.get("/health", health);
 registerPredictDocs(app.openAPIRegistry);
 const openApiDocument = app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO });
 app.get("/openapi.json", (c) => c.json(openApiDocument));
-app.get("/docs", (c) => c.html(docsPage()));
-app.get("/metrics", () => metricsResponse(registry));
+app.get("/docs", docs);
 
-app.notFound((c) => problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` }));
+app.notFound(notFound);
 app.onError((error, c) => {
   if (error instanceof HTTPException) return error.getResponse();
   console.error(JSON.stringify({ event: "unhandled_error", request_id: c.get("requestId"), error: String(error) }));
@@ -56,3 +63,14 @@ app.onError((error, c) => {
 });
 
 export default app;
+
+const ops = new Hono<GatewayEnv>()
+  .get("/health", health)
+  .get("/metrics", () => metricsResponse(registry))
+  .notFound(notFound);
+
+export class Ops extends WorkerEntrypoint<Env> {
+  override fetch(request: Request): Response | Promise<Response> {
+    return ops.fetch(request, this.env, this.ctx);
+  }
+}

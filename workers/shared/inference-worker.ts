@@ -1,8 +1,13 @@
 /**
- * What the v1 and v2 workers share: three routes (POST /predict, GET /health, GET /metrics) on
- * itty-router, input validated again (defence in depth), the classifier loaded once per isolate,
- * and their metrics. Each variant only says how a prediction is rendered.
+ * What the v1 and v2 workers share: two entrypoints on itty-router, the classifier loaded once per
+ * isolate, and their metrics. Each variant only says how a prediction is rendered.
+ * - `api` (the default export): POST /predict, input validated again (defence in depth), and
+ *   GET /health for the gateway's probe. Reached only through the gateway: its service binding
+ *   on Cloudflare, nginx's v1 pool or a unix socket here.
+ * - `Ops` (a named entrypoint): GET /health and GET /metrics only, for Prometheus and the
+ *   supervisor. Nothing on it can make a prediction, so its port bypasses no check.
  */
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { Router } from "itty-router";
 import { LABELS, type Label } from "../../model/labels.ts";
 import { ModelUnavailableError, type ModelInfo } from "../../model/inference.ts";
@@ -23,6 +28,8 @@ export interface PredictionContext {
   model: ModelInfo;
   inferenceMs: number;
   replica: string;
+  /** The request id this worker received (or made), so a debug payload can show it arrived. */
+  requestId: string;
 }
 
 const UTF8 = new TextDecoder();
@@ -49,7 +56,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     return modelReported;
   }
 
-  async function predict(request: Request, env: InferenceEnv): Promise<Response> {
+  async function predict(request: Request, env: InferenceEnv, requestId: string): Promise<Response> {
     const refused = mediaTypeProblem(request.headers.get("Content-Type"));
     if (refused) return problemResponse(refused);
     const bytes = await request.arrayBuffer();
@@ -63,32 +70,45 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     predictions.inc({ variant, label });
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
-    return Response.json(render({ label, probabilities, model, inferenceMs, replica }));
+    return Response.json(render({ label, probabilities, model, inferenceMs, replica, requestId }));
   }
 
-  const router = Router({
-    catch: (error: unknown) =>
-      error instanceof ModelUnavailableError
-        ? problemResponse({ status: 503, detail: error.message }, { "Retry-After": "30" })
-        : problemResponse({ status: 500, detail: "the inference worker failed; see its log" }),
-  });
-  router
+  async function health(_request: Request, env: InferenceEnv): Promise<Response> {
+    const model = await loadedModel();
+    return Response.json({ status: "ok", variant, replica: env.REPLICA ?? variant, model: { sha256: model.sha256, version: model.version } });
+  }
+
+  const notFound = (request: Request) => problemResponse({ status: 404, detail: `no route for ${new URL(request.url).pathname}` });
+  const failed = (error: unknown) =>
+    error instanceof ModelUnavailableError
+      ? problemResponse({ status: 503, detail: error.message }, { "Retry-After": "30" })
+      : problemResponse({ status: 500, detail: "the inference worker failed; see its log" });
+
+  const api = Router({ catch: failed })
     .post("/predict", predict)
-    .get("/health", async (_request: Request, env: InferenceEnv) => {
-      const model = await loadedModel();
-      return Response.json({ status: "ok", variant, replica: env.REPLICA ?? variant, model: { sha256: model.sha256, version: model.version } });
-    })
-    .get("/metrics", () => metricsResponse(registry))
+    .get("/health", health)
     .all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }))
-    .all("*", (request: Request) => problemResponse({ status: 404, detail: `no route for ${new URL(request.url).pathname}` }));
+    .all("*", notFound);
+
+  const ops = Router({ catch: failed })
+    .get("/health", health)
+    .get("/metrics", () => metricsResponse(registry))
+    .all("*", notFound);
 
   return {
-    async fetch(request: Request, env: InferenceEnv): Promise<Response> {
-      const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
-      // Every route builds its own Response, so its headers can be set in place (no copy).
-      const response: Response = await router.fetch(request, env);
-      response.headers.set(REQUEST_ID_HEADER, requestId);
-      return response;
+    api: {
+      async fetch(request: Request, env: InferenceEnv): Promise<Response> {
+        const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
+        // Every route builds its own Response, so its headers can be set in place (no copy).
+        const response: Response = await api.fetch(request, env, requestId);
+        response.headers.set(REQUEST_ID_HEADER, requestId);
+        return response;
+      },
+    } satisfies ExportedHandler<InferenceEnv>,
+    Ops: class Ops extends WorkerEntrypoint<InferenceEnv> {
+      override fetch(request: Request): Promise<Response> {
+        return ops.fetch(request, this.env);
+      }
     },
-  } satisfies ExportedHandler<InferenceEnv>;
+  };
 }

@@ -37,6 +37,8 @@ export const V2Prediction = z
     model: z.object({ sha256: z.string(), version: z.string() }),
     inference_ms: z.number(),
     replica: z.string(),
+    /** The request id as v2 received it: the one X-Request-Id carries back to the client. */
+    request_id: z.string(),
   })
   .openapi("V2Prediction");
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { withTimeout } from "./with-timeout.ts";
+import { withDeadline, withTimeout } from "./with-timeout.ts";
 
 describe("withTimeout", () => {
   it("aborts a call that outlives the delay, as a TimeoutError", async () => {
@@ -16,5 +16,18 @@ describe("withTimeout", () => {
     await new Promise((r) => setTimeout(r, 40));
     expect(result).toBe(42);
     expect(aborted).toBe(false);
+  });
+});
+
+describe("withDeadline", () => {
+  it("rejects with a TimeoutError when the promise does not settle in time", async () => {
+    const started = Date.now();
+    await expect(withDeadline(30, new Promise(() => {}))).rejects.toMatchObject({ name: "TimeoutError" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+  });
+
+  it("gives what a settled promise holds, its error included", async () => {
+    expect(await withDeadline(30, Promise.resolve("answered"))).toBe("answered");
+    await expect(withDeadline(30, Promise.reject(new Error("refused")))).rejects.toThrow("refused");
   });
 });

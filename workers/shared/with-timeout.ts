@@ -13,3 +13,19 @@ export async function withTimeout<T>(ms: number, call: (signal: AbortSignal) => 
     clearTimeout(timer);
   }
 }
+
+/**
+ * `promise`'s outcome, or a TimeoutError after `ms`, for a call that takes no signal (an RPC to
+ * a Durable Object). The call itself goes on; whoever awaited it has moved on.
+ */
+export async function withDeadline<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException(`no answer within ${ms} ms`, "TimeoutError")), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

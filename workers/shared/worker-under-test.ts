@@ -4,4 +4,9 @@
  */
 import { exports } from "cloudflare:workers";
 
-export const workerUnderTest = (exports as unknown as { default: Fetcher }).default;
+const entrypoints = exports as unknown as { default: Fetcher; Ops: Fetcher };
+
+/** The default entrypoint: the traffic socket's. */
+export const workerUnderTest = entrypoints.default;
+/** The `Ops` entrypoint: the ops port's (/health and /metrics). */
+export const opsOfWorkerUnderTest = entrypoints.Ops;

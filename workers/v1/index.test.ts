@@ -1,4 +1,4 @@
-import { workerUnderTest as worker } from "../shared/worker-under-test.ts";
+import { opsOfWorkerUnderTest as ops, workerUnderTest as worker } from "../shared/worker-under-test.ts";
 import { describe, expect, it } from "vitest";
 import wasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 
@@ -50,9 +50,9 @@ describe("v1 worker", () => {
     expect(await response.json()).toMatchObject({ status: "ok", variant: "v1" });
   });
 
-  it("counts predictions by label in its metrics", async () => {
+  it("counts predictions by label in its metrics, on the Ops entrypoint", async () => {
     await predict({ sentence: "I love this!" });
-    const text = await (await worker.fetch("http://v1/metrics")).text();
+    const text = await (await ops.fetch("http://v1/metrics")).text();
     const love = text.match(/^fortress_predictions_total\{variant="v1",label="love"\} (\d+)/m);
     expect(Number(love?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^fortress_model_info\{variant="v1",sha256="[0-9a-f]{64}"\} 1/m);
@@ -63,6 +63,26 @@ describe("v1 worker", () => {
     expect(kept.headers.get("X-Request-Id")).toBe("abc-123");
     const replaced = await predict({ sentence: "hi" }, { "Content-Type": "application/json", "X-Request-Id": "bad id\u0001" });
     expect(replaced.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("v1's two entrypoints", () => {
+  it("serves /health and /metrics on Ops, and refuses POST /predict there with a 404 problem", async () => {
+    expect((await ops.fetch("http://v1/health")).status).toBe(200);
+    expect((await ops.fetch("http://v1/metrics")).status).toBe(200);
+    const prediction = await ops.fetch("http://v1/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sentence: "I love this!" }),
+    });
+    expect(prediction.status).toBe(404);
+    expect(prediction.headers.get("Content-Type")).toBe("application/problem+json");
+  });
+
+  it("does not serve /metrics on the traffic entrypoint", async () => {
+    const response = await worker.fetch("http://v1/metrics");
+    expect(response.status).toBe(404);
+    expect(response.headers.get("Content-Type")).toBe("application/problem+json");
   });
 });
 

@@ -1,4 +1,8 @@
 /** v1: the production variant. Its body is exactly {"prediction value": label}, as the exam stack's. */
 import { createInferenceWorker } from "../shared/inference-worker.ts";
 
-export default createInferenceWorker("v1", ({ label }) => ({ "prediction value": label }));
+const worker = createInferenceWorker("v1", ({ label }) => ({ "prediction value": label }));
+
+export default worker.api;
+/** /health and /metrics only: the entrypoint of the ops port. */
+export const Ops = worker.Ops;

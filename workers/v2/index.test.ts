@@ -1,12 +1,12 @@
-import { workerUnderTest as worker } from "../shared/worker-under-test.ts";
+import { opsOfWorkerUnderTest as ops, workerUnderTest as worker } from "../shared/worker-under-test.ts";
 import { describe, expect, it } from "vitest";
 import { LABELS } from "../../model/labels.ts";
 
 describe("v2 worker", () => {
-  it("adds all 13 probabilities, summing to 1, the model and the replica", async () => {
+  it("adds all 13 probabilities, summing to 1, the model, the replica and the request id it received", async () => {
     const response = await worker.fetch("http://v2/predict", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-Request-Id": "trace-42" },
       body: JSON.stringify({ sentence: "I love this!" }),
     });
     expect(response.status).toBe(200);
@@ -19,5 +19,19 @@ describe("v2 worker", () => {
     expect(body.model.version).toBe(body.model.sha256.slice(0, 12));
     expect(typeof body.inference_ms).toBe("number");
     expect(body.replica).toBe("v2");
+    expect(body.request_id).toBe("trace-42");
+  });
+});
+
+describe("v2's two entrypoints", () => {
+  it("refuses POST /predict on Ops with a 404, and /metrics on the traffic entrypoint", async () => {
+    const prediction = await ops.fetch("http://v2/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sentence: "I love this!" }),
+    });
+    expect(prediction.status).toBe(404);
+    expect((await ops.fetch("http://v2/metrics")).status).toBe(200);
+    expect((await worker.fetch("http://v2/metrics")).status).toBe(404);
   });
 });

@@ -2,10 +2,15 @@
 import { LABELS } from "../../model/labels.ts";
 import { createInferenceWorker } from "../shared/inference-worker.ts";
 
-export default createInferenceWorker("v2", ({ label, probabilities, model, inferenceMs, replica }) => ({
+const worker = createInferenceWorker("v2", ({ label, probabilities, model, inferenceMs, replica, requestId }) => ({
   "prediction value": label,
   prediction_proba_dict: Object.fromEntries(LABELS.map((l, i) => [l, probabilities[i]])),
   model: { sha256: model.sha256, version: model.version },
   inference_ms: inferenceMs,
   replica,
+  request_id: requestId,
 }));
+
+export default worker.api;
+/** /health and /metrics only: the entrypoint of the ops port. */
+export const Ops = worker.Ops;

@@ -1,12 +1,34 @@
-/** GET /health: public, not rate limited; says whether each inference worker answers. */
+/**
+ * GET /health: public, not rate limited, so it must cost the upstreams nothing per call. It answers
+ * from the inference workers' state as last probed; a call finding that state older than
+ * PROBE_INTERVAL_MS probes them again (one call at a time: the others answer from what is known).
+ * So a flood of /health makes at most one probe of each upstream a second per gateway isolate.
+ */
 import { withTimeout } from "../../shared/with-timeout.ts";
 import type { AppContext } from "../app-context.ts";
+import { metrics } from "../gateway-metrics.ts";
 
-const HEALTH_TIMEOUT_MS = 2000;
+export const PROBE_INTERVAL_MS = 1000;
+const PROBE_TIMEOUT_MS = 2000;
 
-async function probe(upstream: Fetcher): Promise<{ ok: boolean; status?: number; error?: string }> {
+interface UpstreamState {
+  ok: boolean;
+  status?: number;
+  error?: string;
+}
+
+interface Probed {
+  checkedAt: number;
+  upstreams: { v1: UpstreamState; v2: UpstreamState };
+}
+
+let lastProbe: Probed | undefined;
+/** When the probe under way started; a probe whose request was cancelled never clears it, so it expires. */
+let probeStartedAt = 0;
+
+async function probe(upstream: Fetcher): Promise<UpstreamState> {
   try {
-    const response = await withTimeout(HEALTH_TIMEOUT_MS, (signal) => upstream.fetch("http://upstream/health", { signal }));
+    const response = await withTimeout(PROBE_TIMEOUT_MS, (signal) => upstream.fetch("http://upstream/health", { signal }));
     await response.body?.cancel();
     return { ok: response.ok, status: response.status };
   } catch (error) {
@@ -15,6 +37,20 @@ async function probe(upstream: Fetcher): Promise<{ ok: boolean; status?: number;
 }
 
 export async function health(c: AppContext): Promise<Response> {
-  const [v1, v2] = await Promise.all([probe(c.env.V1), probe(c.env.V2)]);
-  return c.json({ status: v1.ok && v2.ok ? "ok" : "degraded", upstreams: { v1, v2 } });
+  const now = Date.now();
+  const stale = !lastProbe || now - lastProbe.checkedAt >= PROBE_INTERVAL_MS;
+  const probing = now - probeStartedAt < PROBE_TIMEOUT_MS;
+  if (stale && !probing) {
+    probeStartedAt = now;
+    metrics.healthProbes.inc();
+    try {
+      const [v1, v2] = await Promise.all([probe(c.env.V1), probe(c.env.V2)]);
+      lastProbe = { checkedAt: Date.now(), upstreams: { v1, v2 } };
+    } finally {
+      probeStartedAt = 0;
+    }
+  }
+  if (!lastProbe) return c.json({ status: "unknown", detail: "the first probe of the upstreams is under way" }, 503, { "Retry-After": "1" });
+  const { v1, v2 } = lastProbe.upstreams;
+  return c.json({ status: v1.ok && v2.ok ? "ok" : "degraded", checked_ms_ago: Date.now() - lastProbe.checkedAt, upstreams: lastProbe.upstreams });
 }

@@ -30,8 +30,9 @@ describe("routing on X-Experiment-Group", () => {
     expect(Object.values(body.prediction_proba_dict).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });
 
-  it("passes the request id on to the inference worker and back", async () => {
-    const response = await postPredict("hi", { headers: { "X-Request-Id": "trace-42" } });
+  it("passes the request id on to the inference worker (v2 reports what it received) and back", async () => {
+    const response = await postPredict("hi", { headers: { "X-Request-Id": "trace-42", "X-Experiment-Group": "debug" } });
     expect(response.headers.get("X-Request-Id")).toBe("trace-42");
+    expect((await response.json<{ request_id: string }>()).request_id).toBe("trace-42");
   });
 });

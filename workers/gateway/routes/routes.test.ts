@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { workerUnderTest as gateway } from "../../shared/worker-under-test.ts";
+import { opsOfWorkerUnderTest as ops, workerUnderTest as gateway } from "../../shared/worker-under-test.ts";
 import { postPredict } from "../test-support.ts";
 
 describe("the gateway's other routes", () => {
@@ -17,10 +17,55 @@ describe("the gateway's other routes", () => {
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href="https?:/);
   });
 
+  it("serves /docs gzipped to a client that takes gzip, cacheable, and 304 for its ETag", async () => {
+    const plain = await (await gateway.fetch("http://gateway/docs")).arrayBuffer();
+    const zipped = await gateway.fetch("http://gateway/docs", { headers: { "Accept-Encoding": "gzip" } });
+    expect(zipped.headers.get("Content-Encoding")).toBe("gzip");
+    expect(zipped.headers.get("Cache-Control")).toMatch(/^public, max-age=\d+$/);
+    const etag = zipped.headers.get("ETag");
+    expect(etag).toMatch(/^"[0-9a-f]+"$/);
+    // The runtime's fetch takes the gzip off: the same page, sent in fewer bytes.
+    expect(Number(zipped.headers.get("Content-Length"))).toBeLessThan(plain.byteLength / 2);
+    expect(new Uint8Array(await zipped.arrayBuffer())).toEqual(new Uint8Array(plain));
+    const again = await gateway.fetch("http://gateway/docs", { headers: { "If-None-Match": etag! } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+  });
+
   it("reports both inference workers on /health, without credentials", async () => {
     const response = await gateway.fetch("http://gateway/health");
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "ok", upstreams: { v1: { ok: true }, v2: { ok: true } } });
+  });
+
+  it("answers a burst of /health calls from the upstreams' last probe: at most one probe a second", async () => {
+    const probes = /^fortress_health_probes_total (\d+)$/m;
+    const count = async () => Number((await (await ops.fetch("http://gateway/metrics")).text()).match(probes)?.[1]);
+    await gateway.fetch("http://gateway/health");
+    const before = await count();
+    const started = Date.now();
+    const replies = await Promise.all(Array.from({ length: 20 }, () => gateway.fetch("http://gateway/health")));
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    expect(replies.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect((await count()) - before).toBeLessThanOrEqual(seconds);
+  });
+
+  it("never serves /metrics on the public entrypoint", async () => {
+    const response = await gateway.fetch("http://gateway/metrics");
+    expect(response.status).toBe(404);
+    expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+  });
+
+  it("answers only /health and /metrics on the Ops entrypoint: POST /predict there is a 404", async () => {
+    expect((await ops.fetch("http://gateway/health")).status).toBe(200);
+    expect((await ops.fetch("http://gateway/metrics")).status).toBe(200);
+    const prediction = await ops.fetch("http://gateway/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Real-IP": "192.0.2.250", Authorization: "Basic x" },
+      body: JSON.stringify({ sentence: "hi" }),
+    });
+    expect(prediction.status).toBe(404);
+    expect(prediction.headers.get("Content-Type")).toBe("application/problem+json");
   });
 
   it("answers an unknown path with a 404 problem", async () => {
@@ -43,10 +88,10 @@ describe("the gateway's other routes", () => {
     const count = (text: string, line: RegExp) => Number(text.match(line)?.[1] ?? 0);
     const ok = /^fortress_requests_total\{variant="v1",status="200"\} (\d+)$/m;
     const unauthorized = /^fortress_auth_failures_total (\d+)$/m;
-    const before = await (await gateway.fetch("http://gateway/metrics")).text();
+    const before = await (await ops.fetch("http://gateway/metrics")).text();
     await postPredict("hello");
     await postPredict("hello", { authorization: null });
-    const after = await (await gateway.fetch("http://gateway/metrics")).text();
+    const after = await (await ops.fetch("http://gateway/metrics")).text();
     expect(count(after, ok) - count(before, ok)).toBe(1);
     expect(count(after, unauthorized) - count(before, unauthorized)).toBe(1);
     expect(after).toMatch(/^# TYPE fortress_request_duration_seconds histogram$/m);

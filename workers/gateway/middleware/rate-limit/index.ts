@@ -5,6 +5,7 @@ import type { GatewayEnv } from "../../app-context.ts";
 import { metrics } from "../../gateway-metrics.ts";
 import type { RatePolicy } from "../../rate-limiter/gcra.ts";
 import type { RateLimiter } from "../../rate-limiter/rate-limiter.ts";
+import { withDeadline } from "../../../shared/with-timeout.ts";
 
 export type RateLimitOptions = {
   /** One RateLimiter object per client IP. */
@@ -12,6 +13,8 @@ export type RateLimitOptions = {
   policy: RatePolicy;
   /** The request header that carries the client's IP, set by what stands in front (nginx, Cloudflare). */
   clientIpHeader: string;
+  /** How long the object may take to answer before it counts as unreachable (the policy below applies). */
+  limiterDeadlineMs: number;
 } & (
   | { onLimiterError: "fail-closed" }
   /** Let requests through when the limiter cannot be reached: availability over protection. */
@@ -39,7 +42,7 @@ interface Lease {
  * could spend anyway: at the default 10/s that is one token, so every request asks the object).
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayEnv> {
-  const { namespace, policy, clientIpHeader, onLimiterError } = options;
+  const { namespace, policy, clientIpHeader, limiterDeadlineMs, onLimiterError } = options;
   const leaseSize = Math.max(1, Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)));
   const leases = new Map<string, Lease>();
   /** Clients for whom a request for a batch of tokens is under way. */
@@ -60,11 +63,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
     throw new HTTPException(429, { res });
   }
 
-  /** Asks the object for `want` tokens; undefined when it cannot be reached. Never throws. */
+  /** Asks the object for `want` tokens; undefined when it cannot be reached in time. Never throws. */
   async function requestLease(ip: string, want: number): Promise<Lease | undefined> {
     const now = Date.now();
     try {
-      const grant = await namespace.get(namespace.idFromName(ip)).acquire(want);
+      const grant = await withDeadline(limiterDeadlineMs, namespace.get(namespace.idFromName(ip)).acquire(want));
       return {
         tokens: grant.granted,
         remaining: grant.remaining,
