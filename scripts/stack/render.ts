@@ -4,7 +4,8 @@
  * this machine (.state/), or docker-compose.yml's containers (.state/docker/, the checkout mounted
  * at /app). Both use unix sockets for the internal hops (in compose, on the shared mount).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { readApiUsers } from "./secrets.ts";
@@ -23,7 +24,13 @@ export interface Topology {
   /** Paths as the processes see them. */
   where: StackPaths;
   /** Where the files are written, on this machine. */
-  output: string;
+  output: StackPaths;
+  /**
+   * The user nginx's workers run as, when its master runs as root, and its group, to which the
+   * sockets' folder is open. Undefined when the stack runs as an ordinary user: nginx's workers
+   * are that user then.
+   */
+  nginxWorkers: { user: string; gid: number } | undefined;
   bindAddr: string;
   /** Host the processes' internal TCP ports listen on. */
   internalHost: string;
@@ -31,9 +38,16 @@ export interface Topology {
   scrapeHost: (program: string) => string;
 }
 
+/** The group id of a user's primary group, from the system's user database. */
+const primaryGroupOf = (user: string) => Number(execFileSync("id", ["-g", user], { encoding: "utf8" }).trim());
+
+/** Debian's user for web servers' workers (nginx's own default, nobody, owns files of other daemons). */
+const NATIVE_NGINX_WORKER_USER = "www-data";
+
 export const nativeTopology = (settings: Settings): Topology => ({
   where: paths,
-  output: paths.state,
+  output: paths,
+  nginxWorkers: process.getuid?.() === 0 ? { user: NATIVE_NGINX_WORKER_USER, gid: primaryGroupOf(NATIVE_NGINX_WORKER_USER) } : undefined,
   bindAddr: settings.bindAddr,
   internalHost: "127.0.0.1",
   scrapeHost: () => "127.0.0.1",
@@ -42,7 +56,9 @@ export const nativeTopology = (settings: Settings): Topology => ({
 /** docker-compose.yml: one container per process, service names as host names. */
 export const dockerTopology = (): Topology => ({
   where: stackPaths("/app", "/app/.state/docker"),
-  output: join(paths.state, "docker"),
+  output: stackPaths(ROOT, join(paths.state, "docker")),
+  // The nginx image's own user (its default config names it; ours must too), by the ids the image gives it.
+  nginxWorkers: { user: "nginx", gid: 101 },
   bindAddr: "0.0.0.0",
   internalHost: "0.0.0.0",
   scrapeHost: (program) => program,
@@ -69,10 +85,15 @@ export const workerdBinary: string = createRequire(import.meta.url)("workerd").d
 export interface Program {
   name: string;
   command: string;
-  /** workerd's sockets must be reachable by nginx's unprivileged workers. */
-  umask?: string;
+  /** What the program creates is its user's alone, or its group's too (workerd's sockets: nginx's workers). */
+  umask: string;
   priority: number;
 }
+
+/** Nothing the stack writes is open to other users. */
+const PRIVATE_UMASK = "077";
+/** workerd's traffic sockets: the runtime folder's group (nginx's workers) may connect to them. */
+const GROUP_UMASK = "007";
 
 export function programs(settings: Settings): Program[] {
   // workerd does not remove a stale socket file, and a restarted process could not bind it: each
@@ -80,20 +101,22 @@ export function programs(settings: Settings): Program[] {
   const workers = workerProcesses(settings).map((p) => ({
     name: p.name,
     command: `/bin/sh -c "rm -f ${p.socket} && exec ${workerdBinary} serve ${join(paths.workerdConfigs, `${p.name}.capnp`)}"`,
-    umask: "000",
+    umask: GROUP_UMASK,
     priority: p.worker === "gateway" ? 20 : 10,
   }));
   return [
     ...workers,
-    { name: "nginx", command: `/usr/sbin/nginx -c ${rendered.nginx} -g "daemon off;"`, priority: 30 },
+    { name: "nginx", command: `/usr/sbin/nginx -c ${rendered.nginx} -g "daemon off;"`, umask: PRIVATE_UMASK, priority: 30 },
     {
       name: "nginx-exporter",
       command: `/usr/bin/prometheus-nginx-exporter -nginx.scrape-uri=http://127.0.0.1:${settings.stubStatusPort}/stub_status -web.listen-address=127.0.0.1:${settings.exporterPort}`,
+      umask: PRIVATE_UMASK,
       priority: 40,
     },
     {
       name: "prometheus",
       command: `/usr/bin/prometheus --config.file=${rendered.prometheus} --storage.tsdb.path=${paths.prometheusData} --storage.tsdb.retention.time=2d --web.listen-address=127.0.0.1:${settings.prometheusPort}`,
+      umask: PRIVATE_UMASK,
       priority: 40,
     },
   ];
@@ -113,7 +136,8 @@ stopsignal=TERM
 stopwaitsecs=10
 stopasgroup=true
 killasgroup=true
-${p.umask ? `umask=${p.umask}\n` : ""}redirect_stderr=true
+umask=${p.umask}
+redirect_stderr=true
 stdout_logfile=${join(paths.logs, `${p.name}.log`)}
 stdout_logfile_maxbytes=20MB
 stdout_logfile_backups=2
@@ -125,6 +149,7 @@ file=${rendered.supervisorSocket}
 chmod=0700
 
 [supervisord]
+umask=${PRIVATE_UMASK}
 logfile=${join(paths.logs, "supervisord.log")}
 pidfile=${rendered.supervisordPid}
 childlogdir=${paths.logs}
@@ -139,12 +164,37 @@ serverurl=unix://${rendered.supervisorSocket}
 ${sections.join("\n")}`;
 }
 
-export function renderAll(settings: Settings, topology: Topology, options: { benchmark?: boolean } = {}): void {
-  const { where, output } = topology;
-  const out = stackPaths(ROOT, output);
-  for (const dir of [out.run, out.logs, out.workerdConfigs, out.durableObjects, out.prometheusData, join(output, "nginx")]) {
-    mkdirSync(dir, { recursive: true });
+/** A folder of ours with exactly these modes, even if an earlier run made it otherwise. */
+function privateFolder(path: string, mode: number, group?: number): void {
+  mkdirSync(path, { recursive: true, mode });
+  const stat = lstatSync(path);
+  const uid = process.getuid?.() ?? stat.uid;
+  // A runtime folder in a shared place could have been made by someone else first: never use it.
+  if (!stat.isDirectory() || stat.uid !== uid) throw new Error(`${path} is not a folder of this user's (uid ${uid})`);
+  if (group !== undefined) chownSync(path, uid, group);
+  chmodSync(path, mode);
+}
+
+/**
+ * The folders of a render, with their modes: the state (configs with secrets, logs, the rate
+ * limiter's storage) is the stack's user's alone; the runtime folder (sockets, PID files, nginx's
+ * temporary files) is open to nginx's workers' group only, and setgid, so that each socket
+ * workerd makes there belongs to that group.
+ */
+function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"]): void {
+  privateFolder(out.state, 0o700);
+  for (const dir of [out.logs, out.workerdConfigs, out.durableObjects, out.prometheusData, join(out.state, "nginx")]) privateFolder(dir, 0o700);
+  // Each Durable Object namespace's folder, as workerd made it (an earlier stack made them 0777).
+  for (const entry of readdirSync(out.durableObjects, { withFileTypes: true })) {
+    if (entry.isDirectory()) chmodSync(join(out.durableObjects, entry.name), 0o700);
   }
+  if (nginxWorkers === undefined) privateFolder(out.run, 0o700);
+  else privateFolder(out.run, 0o2750, nginxWorkers.gid);
+}
+
+export function renderAll(settings: Settings, topology: Topology, options: { benchmark?: boolean } = {}): void {
+  const { where, output: out } = topology;
+  prepareFolders(out, topology.nginxWorkers);
   const processes = workerProcesses(settings, where);
   const ofWorker = (worker: WorkerProcess["worker"]) => processes.filter((p) => p.worker === worker);
   const [gateway] = ofWorker("gateway");
@@ -169,12 +219,16 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
         location = /bench/ceiling { default_type application/json; return 200 '{"prediction value":"neutral"}'; }`
     : "";
   const nginx = renderTemplate(readFileSync(join(ROOT, "deployments/nginx/nginx.conf.template"), "utf8"), {
-    STATE_DIR: where.state,
+    USER_DIRECTIVE: topology.nginxWorkers
+      ? `user ${topology.nginxWorkers.user};`
+      : "# No user directive: the stack runs as an ordinary user, and so do nginx's workers.",
+    RUN_DIR: where.run,
     LOG_DIR: where.logs,
     CERT_DIR: where.certs,
     BIND_ADDR: topology.bindAddr,
     HTTP_PORT: String(settings.httpPort),
     HTTPS_PORT: String(settings.httpsPort),
+    CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
     STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
     GATEWAY_ADDR: `unix:${gateway!.socket}`,
     V1_POOL_LISTEN: `unix:${v1PoolSocket}`,

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hashPassword } from "../../workers/gateway/middleware/basic-auth/password-hash.ts";
 import { parseEnvFile, paths } from "./settings.ts";
@@ -42,6 +42,7 @@ export function readCredentials(): Credentials {
  */
 export async function ensureCredentials(env: NodeJS.ProcessEnv = process.env): Promise<Credentials> {
   mkdirSync(paths.secrets, { recursive: true, mode: 0o700 });
+  closeSecrets();
   const kept = existsSync(paths.credentials) ? readCredentials() : undefined;
   const wanted: Credentials = {
     user: env.API_USER ?? kept?.user ?? "fortress",
@@ -60,6 +61,12 @@ export async function ensureCredentials(env: NodeJS.ProcessEnv = process.env): P
     console.log(`credentials written to ${paths.credentials}`);
   }
   return wanted;
+}
+
+/** .secrets is its owner's alone, whatever made its files (an editor, `>>` under another umask). */
+function closeSecrets(): void {
+  chmodSync(paths.secrets, 0o700);
+  for (const file of readdirSync(paths.secrets)) chmodSync(join(paths.secrets, file), 0o600);
 }
 
 export const readApiUsers = () => readFileSync(paths.apiUsers, "utf8");

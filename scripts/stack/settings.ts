@@ -2,19 +2,34 @@
  * The local stack's settings: deployments/settings.env, overridden by the environment, plus the
  * gateway's vars from wrangler.toml (the rate limits' one home). Paths of everything generated.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
+/**
+ * Where the native stack's sockets, PID files and nginx's temporary files live: outside the
+ * checkout, so that nginx's unprivileged workers reach them however closed the checkout's folders
+ * are (a clone under a 0700 home), and one folder per checkout. As root, under /run; otherwise in
+ * the user's runtime folder, where nginx's workers run as that user anyway.
+ */
+export function runtimeDirectory(root: string): string {
+  const checkout = createHash("sha256").update(root).digest("hex").slice(0, 12);
+  const uid = process.getuid?.() ?? 0;
+  const base = uid === 0 ? "/run" : (process.env.XDG_RUNTIME_DIR ?? tmpdir());
+  return join(base, `fortress-edge-${uid}-${checkout}`);
+}
+
 /** Where everything is, for a checkout at `root` whose generated state lives in `state`. */
-export function stackPaths(root: string, state = join(root, ".state")) {
+export function stackPaths(root: string, state = join(root, ".state"), run = join(state, "run")) {
   return {
     root,
     state,
-    run: join(state, "run"),
+    run,
     logs: join(state, "logs"),
     workerdConfigs: join(state, "workerd"),
     durableObjects: join(state, "durable-objects"),
@@ -30,7 +45,7 @@ export function stackPaths(root: string, state = join(root, ".state")) {
 export type StackPaths = ReturnType<typeof stackPaths>;
 
 /** This checkout's paths. */
-export const paths = stackPaths(ROOT);
+export const paths = stackPaths(ROOT, join(ROOT, ".state"), runtimeDirectory(ROOT));
 
 /** KEY=value lines; # comments and blank lines skipped. */
 export function parseEnvFile(text: string): Record<string, string> {
@@ -53,7 +68,8 @@ export interface Settings {
   v1OpsBasePort: number;
   v2OpsPort: number;
   v1Replicas: number;
-  /** The gateway's vars: wrangler.toml's, with RATE_LIMIT_* overridable from the environment. */
+  connectionsPerAddress: number;
+  /** The gateway's vars: wrangler.toml's, each overridable from the environment. */
   gatewayVars: Record<string, string>;
 }
 
@@ -67,12 +83,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   };
   const wrangler = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as { vars: Record<string, string> };
   // Behind our nginx, the client's address arrives in X-Real-IP (on Cloudflare: CF-Connecting-IP).
-  const gatewayVars: Record<string, string> = { ...wrangler.vars, CLIENT_IP_HEADER: "X-Real-IP" };
-  for (const key of ["RATE_LIMIT_RPS", "RATE_LIMIT_BURST", "RATE_LIMIT_FAIL_OPEN"]) {
-    if (value(key)) gatewayVars[key] = value(key);
-  }
-  const v1Replicas = Number(value("V1_REPLICAS"));
-  if (!Number.isInteger(v1Replicas) || v1Replicas < 1) throw new Error(`V1_REPLICAS=${value("V1_REPLICAS")} must be 1 or more`);
+  // Every other var of wrangler.toml can be set at start, like the settings above.
+  const gatewayVars: Record<string, string> = Object.fromEntries(Object.entries(wrangler.vars).map(([key, fallback]) => [key, value(key) || fallback]));
+  gatewayVars.CLIENT_IP_HEADER = "X-Real-IP";
+  const atLeastOne = (key: string) => {
+    const n = Number(value(key));
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${key}=${value(key)} must be a whole number, 1 or more`);
+    return n;
+  };
   return {
     bindAddr: value("BIND_ADDR"),
     httpPort: port("HTTP_PORT"),
@@ -83,7 +101,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     gatewayOpsPort: port("GATEWAY_OPS_PORT"),
     v1OpsBasePort: port("V1_OPS_BASE_PORT"),
     v2OpsPort: port("V2_OPS_PORT"),
-    v1Replicas,
+    v1Replicas: atLeastOne("V1_REPLICAS"),
+    connectionsPerAddress: atLeastOne("CONNECTIONS_PER_ADDRESS"),
     gatewayVars,
   };
 }
