@@ -90,6 +90,8 @@ describe("faults", () => {
       expect(debug.headers["content-type"]).toBe("application/problem+json");
       expect(Number(debug.headers["retry-after"])).toBeGreaterThanOrEqual(1);
       expect((await predict("hi")).status).toBe(200);
+      // /health answers from the last probe, at most a second old.
+      await until(async () => (await call("/health")).json().status === "degraded", 3000);
       expect((await call("/health")).json()).toMatchObject({ status: "degraded", upstreams: { v1: { ok: true }, v2: { ok: false } } });
     } finally {
       supervisorctl("start", "v2");
