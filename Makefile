@@ -54,7 +54,7 @@ E2E_RATE_LIMIT := RATE_LIMIT_RPS=0.2 RATE_LIMIT_BURST=5
 test: setup build ## typecheck, unit tests, then the stack end to end (stopped afterwards, pass or fail)
 	npm run typecheck
 	promtool check rules deployments/prometheus/rules.yml
-	docker-compose --env-file deployments/settings.env config -q
+	test -z "$$(docker-compose config -q 2>&1)" || { docker-compose config -q; echo "docker-compose config warned (above)"; exit 1; }
 	npx vitest run --project model --project stack --project v1 --project v2 --project gateway
 	$(E2E_RATE_LIMIT) $(STACK) start
 	$(E2E_RATE_LIMIT) npx vitest run --project e2e; status=$$?; $(STACK) stop; exit $$status

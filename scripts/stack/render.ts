@@ -119,6 +119,14 @@ export function programs(settings: Settings): Program[] {
       umask: PRIVATE_UMASK,
       priority: 40,
     },
+    {
+      name: "watchdog",
+      command: `${join(ROOT, "node_modules/.bin/tsx")} ${join(ROOT, "scripts/stack/watchdog.ts")} ${workerProcesses(settings)
+        .map((p) => `${p.name}=${p.opsPort}`)
+        .join(" ")}`,
+      umask: PRIVATE_UMASK,
+      priority: 50,
+    },
   ];
 }
 
@@ -133,7 +141,7 @@ autorestart=true
 startsecs=1
 startretries=10
 stopsignal=TERM
-stopwaitsecs=10
+stopwaitsecs=5
 stopasgroup=true
 killasgroup=true
 umask=${p.umask}
@@ -192,6 +200,13 @@ function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"])
   else privateFolder(out.run, 0o2750, nginxWorkers.gid);
 }
 
+/**
+ * How long nginx's v1 pool waits for a replica: well inside the gateway's own upstream timeout, so
+ * that a hung replica costs nginx's timeout, which counts as its failure and sends the request on
+ * to the next replica, before the gateway gives up on the whole pool.
+ */
+export const poolReadTimeoutMs = (settings: Settings) => Math.floor(Number(settings.gatewayVars.UPSTREAM_TIMEOUT_MS) * 0.4);
+
 export function renderAll(settings: Settings, topology: Topology, options: { benchmark?: boolean } = {}): void {
   const { where, output: out } = topology;
   prepareFolders(out, topology.nginxWorkers);
@@ -232,9 +247,10 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
     STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
     GATEWAY_ADDR: `unix:${gateway!.socket}`,
     V1_POOL_LISTEN: `unix:${v1PoolSocket}`,
+    V1_POOL_READ_TIMEOUT_MS: String(poolReadTimeoutMs(settings)),
     V1_POOL_SERVERS: processes
       .filter((p) => p.worker === "v1")
-      .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=2s;`)
+      .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=5s;`)
       .join("\n"),
     BENCHMARK_LOCATIONS: benchmarkLocations,
   });

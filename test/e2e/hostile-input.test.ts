@@ -133,7 +133,9 @@ describe("hostile input through HTTPS", () => {
     expect((await predict("I am served meanwhile")).status).toBe(200);
     const answer = await closed;
     const waited = Date.now() - started;
-    expect(waited).toBeLessThan(15_000); // nginx's client_body_timeout is 10 s
+    // nginx's client_body_timeout is 10 s: dropped after it (a little early on timer rounding), not before.
+    expect(waited).toBeGreaterThanOrEqual(9_500);
+    expect(waited).toBeLessThan(15_000);
     expect(answer === "" || answer.startsWith("HTTP/1.1 408")).toBe(true);
   }, 30_000);
 
