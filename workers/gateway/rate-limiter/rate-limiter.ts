@@ -1,21 +1,20 @@
 /**
  * One Durable Object per client IP (idFromName), the authority on that client's budget.
  *
- * The TAT lives in memory and is written to storage only when it matters: when the client becomes
- * limited (so a restart cannot hand a limited client a fresh budget), and otherwise at most once a
- * second. A write per request cost an fsync each and halved throughput
- * (../shared/notes/chain-performance.md).
+ * The TAT lives in memory. It is stored only when the client becomes limited, so that a restart
+ * cannot hand a limited client a fresh budget; a client within its budget never costs a write
+ * (a write is an fsync: one per request halved throughput, ../shared/notes/chain-performance.md).
+ * Whatever was stored is deleted by an alarm once the budget is full again: then the stored TAT
+ * says nothing a fresh object would not, and a flood of new addresses leaves no state behind.
  */
 import { DurableObject } from "cloudflare:workers";
 import { policyFromVars, takeTokens, type Grant, type RatePolicy } from "./gcra.ts";
 
-const PERSIST_INTERVAL_MS = 1000;
 const TAT_KEY = "tat";
 
 export class RateLimiter extends DurableObject<Env> {
   private tat = 0;
   private persistedTat = 0;
-  private persistedAt = 0;
   private readonly policy: RatePolicy;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -28,15 +27,24 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Grants up to `want` tokens now (RPC from the gateway). */
   async acquire(want: number): Promise<Grant> {
-    const now = Date.now();
-    const grant = takeTokens(this.tat, now, want, this.policy);
+    const grant = takeTokens(this.tat, Date.now(), want, this.policy);
     this.tat = grant.tat;
-    const becameLimited = grant.granted < want && this.persistedTat !== this.tat;
-    if (becameLimited || (this.tat !== this.persistedTat && now - this.persistedAt >= PERSIST_INTERVAL_MS)) {
+    if (grant.granted < want && this.tat !== this.persistedTat) {
       this.persistedTat = this.tat;
-      this.persistedAt = now;
       await this.ctx.storage.put(TAT_KEY, this.tat);
+      // The TAT is the moment the whole burst is available again.
+      await this.ctx.storage.setAlarm(this.tat);
     }
     return grant;
+  }
+
+  /** The budget is full again (or will be at the new TAT, if the client spent more meanwhile). */
+  override async alarm(): Promise<void> {
+    if (this.tat > Date.now()) {
+      await this.ctx.storage.setAlarm(this.tat);
+      return;
+    }
+    await this.ctx.storage.deleteAll();
+    this.persistedTat = 0;
   }
 }
