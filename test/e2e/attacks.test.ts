@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { certificate } from "../../scripts/stack/secrets.ts";
 import { rendered } from "../../scripts/stack/render.ts";
 import { paths, workerProcesses } from "../../scripts/stack/settings.ts";
-import { basicAuth, call, credentials, freshClient, predict, prometheusQuery, settings, type Reply } from "./client.ts";
+import { basicAuth, call, credentials, freshClient, percentile, predict, prometheusQuery, settings, type Reply } from "./client.ts";
 
 const processes = workerProcesses(settings);
 const ca = readFileSync(certificate.cert);
@@ -31,7 +31,6 @@ function overUnixSocket(socketPath: string, path: string): Promise<number> {
   });
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil((values.length * p) / 100) - 1]!;
 
 async function counter(name: string): Promise<number> {
   const [result] = await prometheusQuery(name);

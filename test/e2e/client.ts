@@ -97,3 +97,6 @@ export async function prometheusQuery(query: string): Promise<{ metric: Record<s
   const reply = await call(`/api/v1/query?query=${encodeURIComponent(query)}`, { httpPort: settings.prometheusPort });
   return reply.json().data.result;
 }
+
+/** The p-th percentile (nearest rank) of some measurements. */
+export const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil((values.length * p) / 100) - 1]!;

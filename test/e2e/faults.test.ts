@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderAll, nativeTopology, rendered } from "../../scripts/stack/render.ts";
 import { loadSettings } from "../../scripts/stack/settings.ts";
 import { pidOf, supervisorctl } from "../../scripts/stack/supervisor.ts";
-import { call, freshClient, predict, settings, type Reply } from "./client.ts";
+import { call, freshClient, percentile, predict, settings, type Reply } from "./client.ts";
 
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
@@ -62,7 +62,6 @@ async function steadyLoad(rps: number, seconds: number, during?: () => Promise<v
   return { sent, failures, failed, latenciesMs };
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil((values.length * p) / 100) - 1]!;
 
 describe("faults", () => {
   it("loses no request when a v1 replica is killed with -9 under load, and the replica is back within 5 s", async () => {
