@@ -184,6 +184,8 @@ async function stop(): Promise<void> {
   }
   const open = (await Promise.all(stackPorts(settings).map(async (port) => ((await listening(port)) ? port : undefined)))).filter(Boolean);
   if (open.length > 0) throw new Error(`still listening after stop: port(s) ${open.join(", ")}`);
+  // Sockets and PID files mean nothing once everything has stopped; the folder is made anew at start.
+  rmSync(paths.run, { recursive: true, force: true });
   console.log("The stack is stopped; none of its ports is listening.");
 }
 

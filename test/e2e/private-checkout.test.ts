@@ -1,16 +1,16 @@
 /**
  * A second stack, from a copy of this checkout in a folder of mode 0700 (as a clone under root's
  * home or in `mktemp -d` is), on ports of its own beside the stack the other suites use: it starts,
- * serves a prediction through nginx, and stops with nothing left listening.
+ * serves a prediction through nginx, and stops with nothing left listening and no runtime folder.
  */
 import { execFile as execFileCallback, execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseEnvFile, ROOT } from "../../scripts/stack/settings.ts";
+import { parseEnvFile, ROOT, runtimeDirectory } from "../../scripts/stack/settings.ts";
 
 const execFile = promisify(execFileCallback);
 
@@ -75,13 +75,14 @@ function predictThroughCopy(): Promise<{ status: number; body: string }> {
 }
 
 describe("a checkout in a private folder", () => {
-  it("starts from a 0700 folder, serves a prediction through nginx, and stops with no port left listening", async () => {
+  it("starts from a 0700 folder, serves a prediction through nginx, and stops with no port left listening and no runtime folder", async () => {
     expect(statSync(parent).mode & 0o777).toBe(0o700);
     copyCheckout();
     await stack("start");
     expect(await predictThroughCopy()).toEqual({ status: 200, body: '{"prediction value":"love"}' });
     const { stdout } = await stack("stop");
     expect(stdout).toContain("none of its ports is listening");
+    expect(existsSync(runtimeDirectory(checkout)), "its runtime folder").toBe(false);
   }, 120_000);
 
   afterAll(async () => {
