@@ -1,5 +1,5 @@
 # Fortress Edge: the commands. Settings (ports, replicas, bind address) are in deployments/settings.env;
-# the rate limits in wrangler.toml's [vars]; an environment variable overrides either.
+# the gateway's (rate limits, timeouts) in wrangler.toml's [vars]; an environment variable overrides either.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK := npx tsx scripts/stack/stack.ts

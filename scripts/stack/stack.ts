@@ -211,6 +211,10 @@ async function status(): Promise<void> {
   list.forEach((probe, i) => {
     console.log(`${probe.program.padEnd(16)}${(states.get(probe.program) ?? "?").padEnd(40)}${results[i] ? "healthy" : `UNHEALTHY (${probe.url})`}`);
   });
+  // Programs with nothing to probe (the watchdog): supervisord's word only.
+  for (const [program, state] of states) {
+    if (!list.some((probe) => probe.program === program)) console.log(`${program.padEnd(16)}${state.padEnd(40)}-`);
+  }
   if (results.some((ok) => !ok)) process.exitCode = 1;
 }
 

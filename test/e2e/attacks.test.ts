@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { certificate } from "../../scripts/stack/secrets.ts";
 import { rendered } from "../../scripts/stack/render.ts";
 import { paths, workerProcesses } from "../../scripts/stack/settings.ts";
-import { basicAuth, call, credentials, freshClient, percentile, predict, prometheusQuery, settings, type Reply } from "./client.ts";
+import { basicAuth, call, credentials, freshClient, percentile, predict, prometheusValue, settings, type Reply } from "./client.ts";
 
 const processes = workerProcesses(settings);
 const ca = readFileSync(certificate.cert);
@@ -31,11 +31,6 @@ function overUnixSocket(socketPath: string, path: string): Promise<number> {
   });
 }
 
-
-async function counter(name: string): Promise<number> {
-  const [result] = await prometheusQuery(name);
-  return Number(result?.value[1] ?? 0);
-}
 
 /**
  * Wrong passwords from `addresses` new client addresses, each sending its whole rate-limit burst
@@ -118,7 +113,7 @@ const attacks: [string, () => Promise<void>][] = [
   [
     "a wrong-password flood from 200 addresses leaves a signed-in client served, and costs only a budget of hashes",
     async () => {
-      const throttledBefore = await counter("fortress_auth_throttled_total");
+      const throttledBefore = await prometheusValue("fortress_auth_throttled_total");
       const { floodAnswers, signedInMs, signedInStatuses } = await wrongPasswordFlood(200, 1);
       const statuses = new Set(floodAnswers.map((r) => r.status));
       expect([...statuses].sort()).toEqual([401, 429]);
@@ -131,7 +126,7 @@ const attacks: [string, () => Promise<void>][] = [
       // the hash budget, signed-in requests waited seconds behind the hashing.
       expect(percentile(signedInMs, 90)).toBeLessThan(1000);
       await sleep(6000); // a scrape
-      expect(await counter("fortress_auth_throttled_total")).toBeGreaterThan(throttledBefore);
+      expect(await prometheusValue("fortress_auth_throttled_total")).toBeGreaterThan(throttledBefore);
     },
   ],
   [

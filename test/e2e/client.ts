@@ -93,6 +93,12 @@ export function predict(sentence: unknown, options: CallOptions & { auth?: strin
   });
 }
 
+/** The value of a query that gives one number (0 when it gives none). */
+export async function prometheusValue(query: string): Promise<number> {
+  const [result] = await prometheusQuery(query);
+  return Number(result?.value[1] ?? 0);
+}
+
 export async function prometheusQuery(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const reply = await call(`/api/v1/query?query=${encodeURIComponent(query)}`, { httpPort: settings.prometheusPort });
   return reply.json().data.result;

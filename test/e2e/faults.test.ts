@@ -147,7 +147,7 @@ describe("faults", () => {
     await until(async () => (await predict("hi", { headers: { "X-Experiment-Group": "debug" } })).status === 200, 5000);
   }, 30_000);
 
-  it("answers a debug request to a hung v2 with a 503 or 504 problem within the upstream timeout, v1 unaffected, and the watchdog replaces v2", async () => {
+  it("answers a debug request to a hung v2 with a 503 or 504 problem within the upstream timeout, v1 and the gateway's /health unaffected, and the watchdog replaces v2", async () => {
     const timeoutMs = Number(settings.gatewayVars.UPSTREAM_TIMEOUT_MS);
     const v2Pid = pidOf("v2");
     process.kill(v2Pid, "SIGSTOP"); // alive, connected, never answering: what a hung process looks like
@@ -155,6 +155,15 @@ describe("faults", () => {
       const started = Date.now();
       const hung = predict("hi", { headers: { "X-Experiment-Group": "debug" } });
       expect((await predict("hi")).status).toBe(200);
+      // The gateway's /health (its liveness, for the watchdog) answers from the last probe: a
+      // hung upstream does not make it wait. A stall check, not a speed target.
+      await sleep(1100);
+      for (let i = 0; i < 3; i++) {
+        const asked = Date.now();
+        expect((await call("/health", { httpPort: settings.gatewayOpsPort })).status).toBe(200);
+        expect(Date.now() - asked).toBeLessThan(500);
+        await sleep(400);
+      }
       const debug = await hung;
       // The gateway's timeout (504), or the watchdog killing v2 first (~3 s: the gateway finds it
       // gone and answers 503 with Retry-After); either way a problem, never a hang.

@@ -1,12 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { call, predict, prometheusQuery, settings } from "./client.ts";
+import { call, predict, prometheusQuery, prometheusValue, settings } from "./client.ts";
 import { workerProcesses } from "../../scripts/stack/settings.ts";
 
-async function gatewayRequests(): Promise<number> {
-  const [result] = await prometheusQuery("sum(fortress_requests_total)");
-  return Number(result?.value[1] ?? 0);
-}
+const gatewayRequests = () => prometheusValue("sum(fortress_requests_total)");
 
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,10 @@
 /**
- * GET /health: public, not rate limited, so it must cost the upstreams nothing per call. It answers
- * from the inference workers' state as last probed; a call finding that state older than
- * PROBE_INTERVAL_MS probes them again (one call at a time: the others answer from what is known).
- * So a flood of /health makes at most one probe of each upstream a second per gateway isolate.
+ * GET /health: public, not rate limited, so it must cost the upstreams nothing per call, and it is
+ * also the gateway's liveness probe (the watchdog's), so it must not wait for them. It answers from
+ * the inference workers' state as last probed; a call that finds that state older than
+ * PROBE_INTERVAL_MS starts a new probe in the background (one at a time). So a flood of /health
+ * makes at most one probe of each upstream a second per gateway isolate, and a hung upstream
+ * never makes /health itself hang. Only the very first call, with nothing known yet, waits.
  */
 import { withTimeout } from "../../shared/with-timeout.ts";
 import type { AppContext } from "../app-context.ts";
@@ -36,19 +38,25 @@ async function probe(upstream: Fetcher): Promise<UpstreamState> {
   }
 }
 
+async function probeUpstreams(env: Env): Promise<void> {
+  probeStartedAt = Date.now();
+  metrics.healthProbes.inc();
+  try {
+    const [v1, v2] = await Promise.all([probe(env.V1), probe(env.V2)]);
+    lastProbe = { checkedAt: Date.now(), upstreams: { v1, v2 } };
+  } finally {
+    probeStartedAt = 0;
+  }
+}
+
 export async function health(c: AppContext): Promise<Response> {
   const now = Date.now();
   const stale = !lastProbe || now - lastProbe.checkedAt >= PROBE_INTERVAL_MS;
   const probing = now - probeStartedAt < PROBE_TIMEOUT_MS;
   if (stale && !probing) {
-    probeStartedAt = now;
-    metrics.healthProbes.inc();
-    try {
-      const [v1, v2] = await Promise.all([probe(c.env.V1), probe(c.env.V2)]);
-      lastProbe = { checkedAt: Date.now(), upstreams: { v1, v2 } };
-    } finally {
-      probeStartedAt = 0;
-    }
+    const probed = probeUpstreams(c.env);
+    if (lastProbe) c.executionCtx.waitUntil(probed);
+    else await probed;
   }
   if (!lastProbe) return c.json({ status: "unknown", detail: "the first probe of the upstreams is under way" }, 503, { "Retry-After": "1" });
   const { v1, v2 } = lastProbe.upstreams;
