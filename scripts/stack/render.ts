@@ -121,7 +121,7 @@ export function programs(settings: Settings): Program[] {
     },
     {
       name: "watchdog",
-      command: `${join(ROOT, "node_modules/.bin/tsx")} ${join(ROOT, "scripts/stack/watchdog.ts")} ${workerProcesses(settings)
+      command: `${join(ROOT, "node_modules/.bin/tsx")} ${join(ROOT, "scripts/stack/watchdog.ts")} ${rendered.supervisorSocket} ${workerProcesses(settings)
         .map((p) => `${p.name}=${p.opsPort}`)
         .join(" ")}`,
       umask: PRIVATE_UMASK,

@@ -1,15 +1,24 @@
 /**
- * The stack's active health check, run by supervisord beside the processes it watches: every
- * second it asks each workerd process's ops port for /health, and kills a process that failed
- * FAILURES_BEFORE_RESTART probes in a row, which supervisord then starts again. A hung process
- * (alive, connected, silent) is invisible to supervisord, which only sees exits, and nginx's pool
- * only routes around it.
+ * The stack's active health check, run by supervisord beside the processes it watches:
  *
- * Written here rather than taken from superlance (httpok does this for supervisord): superlance is
- * not a Debian package and PyPI is out of reach, so it could not be installed by `make setup`.
+ * - Every second it asks each workerd process's ops port for /health, and kills a process that
+ *   failed FAILURES_BEFORE_RESTART probes in a row, which supervisord then starts again. A hung
+ *   process (alive, connected, silent) is invisible to supervisord, which only sees exits, and
+ *   nginx's pool only routes around it.
+ * - It keeps an idle connection open to each ops port. The kernel closes it the moment the process
+ *   dies; if the port then refuses a new connection, the watchdog wakes supervisord with an RPC.
+ *   supervisord reaps a dead child only when its event loop turns, which without I/O is once a
+ *   second (its poll timeout; Python resumes the poll after SIGCHLD): the gateway was back after
+ *   1.1-1.3 s, and is back after ~0.12 s when woken (make bench measures it).
  *
- *   tsx scripts/stack/watchdog.ts gateway=9200 v1-0=9201 …
+ * Written here rather than taken from superlance (httpok does the probing for supervisord):
+ * superlance is not a Debian package and PyPI is out of reach, so `make setup` could not install it,
+ * and nothing there shortens supervisord's reaping.
+ *
+ *   tsx scripts/stack/watchdog.ts SUPERVISOR_SOCKET gateway=9200 v1-0=9201 …
  */
+import { request } from "node:http";
+import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { supervisorctl } from "./supervisor.ts";
 
@@ -18,17 +27,20 @@ const PROBE_TIMEOUT_MS = 1000;
 const FAILURES_BEFORE_RESTART = 3;
 /** A process just (re)started loads its bundle and model first: its probes count after this. */
 const GRACE_MS = 10_000;
+/** How often supervisord is woken while a dead process's port stays closed, and for how long. */
+const WAKE_INTERVAL_MS = 20;
+const WAKE_FOR_MS = 5_000;
 
 interface Watched {
   program: string;
-  url: string;
+  port: number;
   failures: number;
   watchedFrom: number;
 }
 
-async function answers(url: string): Promise<boolean> {
+async function answers(port: number): Promise<boolean> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     await response.body?.cancel();
     return response.ok;
   } catch {
@@ -36,15 +48,15 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function watch(processes: Watched[]): Promise<never> {
+async function probeForever(processes: Watched[]): Promise<never> {
   for (;;) {
     const started = Date.now();
     await Promise.all(
       processes.map(async (p) => {
         if (started < p.watchedFrom) return;
-        p.failures = (await answers(p.url)) ? 0 : p.failures + 1;
+        p.failures = (await answers(p.port)) ? 0 : p.failures + 1;
         if (p.failures < FAILURES_BEFORE_RESTART) return;
-        console.log(JSON.stringify({ event: "restart_unhealthy", program: p.program, failed_probes: p.failures, url: p.url }));
+        console.log(JSON.stringify({ event: "restart_unhealthy", program: p.program, failed_probes: p.failures, port: p.port }));
         // SIGKILL: a stopped or hung process does not act on TERM; supervisord restarts it (autorestart).
         supervisorctl("signal", "KILL", p.program);
         p.failures = 0;
@@ -55,9 +67,63 @@ async function watch(processes: Watched[]): Promise<never> {
   }
 }
 
-const targets = process.argv.slice(2).map((argument) => {
+/** Resolves with an open connection to the port, or undefined when nothing listens there. */
+function open(port: number): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", () => resolve(undefined));
+  });
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const socket = await open(port);
+  socket?.destroy();
+  return socket !== undefined;
+}
+
+/**
+ * Any RPC makes supervisord's loop turn, and each turn reaps exited children and starts those
+ * that should run. getState is the cheapest; its answer does not matter. A hand-written POST: the
+ * one XML-RPC call of the stack, not worth a client library.
+ */
+function wakeSupervisord(socketPath: string): Promise<void> {
+  return new Promise((resolve) => {
+    const call = request({ socketPath, path: "/RPC2", method: "POST", headers: { "Content-Type": "text/xml" } }, (response) => {
+      response.resume().once("end", resolve);
+    });
+    call.once("error", () => resolve());
+    call.end(`<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName><params/></methodCall>`);
+  });
+}
+
+/** Sees a process die the moment the kernel closes its connections, and has supervisord act at once. */
+async function sentinel(p: Watched, supervisorSocket: string): Promise<never> {
+  for (;;) {
+    const connection = await open(p.port);
+    if (!connection) {
+      // Not listening yet (starting, or stopped on purpose): supervisord's business.
+      await sleep(PROBE_INTERVAL_MS);
+      continue;
+    }
+    await new Promise((closed) => connection.once("close", closed).on("error", () => {}));
+    // workerd closes an idle connection after 15 s: then the port still accepts, and nothing died.
+    if (await accepts(p.port)) continue;
+    console.log(JSON.stringify({ event: "exit_seen", program: p.program, port: p.port }));
+    const until = Date.now() + WAKE_FOR_MS;
+    do {
+      await wakeSupervisord(supervisorSocket);
+      await sleep(WAKE_INTERVAL_MS);
+    } while (Date.now() < until && !(await accepts(p.port)));
+  }
+}
+
+const [supervisorSocket, ...programs] = process.argv.slice(2);
+const watched = programs.map((argument) => {
   const [program, port] = argument.split("=");
-  if (!program || !/^\d+$/.test(port ?? "")) throw new Error(`usage: watchdog.ts PROGRAM=OPS_PORT …, not ${argument}`);
-  return { program, url: `http://127.0.0.1:${port}/health`, failures: 0, watchedFrom: Date.now() + GRACE_MS };
+  if (!supervisorSocket || !program || !/^\d+$/.test(port ?? "")) {
+    throw new Error(`usage: watchdog.ts SUPERVISOR_SOCKET PROGRAM=OPS_PORT …, not ${argument}`);
+  }
+  return { program, port: Number(port), failures: 0, watchedFrom: Date.now() + GRACE_MS };
 });
-await watch(targets);
+await Promise.all([probeForever(watched), ...watched.map((p) => sentinel(p, supervisorSocket!))]);
