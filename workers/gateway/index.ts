@@ -19,6 +19,7 @@ import { rateLimit } from "./middleware/rate-limit/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
 import { validatePrediction } from "./middleware/validate-prediction/index.ts";
 import { policyFromVars } from "./rate-limiter/gcra.ts";
+import { durableObjectStore } from "./rate-limiter/limiter-store.ts";
 import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
@@ -37,7 +38,7 @@ app.post(
   "/predict",
   rateLimit({
     // wrangler types cannot see the class behind the binding; it is this worker's RateLimiter.
-    namespace: env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>,
+    store: durableObjectStore(env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>, Number(env.RATE_LIMITER_SHARDS)),
     policy: policyFromVars(env),
     clientIpHeader: env.CLIENT_IP_HEADER,
     limiterDeadlineMs: Number(env.RATE_LIMITER_DEADLINE_MS),

@@ -1,50 +1,94 @@
 /**
- * One Durable Object per client IP (idFromName), the authority on that client's budget.
+ * The authority on the budgets of one shard of the clients: every client IP hashes to one of a
+ * fixed number of RateLimiter objects (see limiter-store.ts), which keeps each of its clients'
+ * TAT in a Map.
  *
- * The TAT lives in memory. It is stored only when the client becomes limited, so that a restart
- * cannot hand a limited client a fresh budget; a client within its budget never costs a write
- * (a write is an fsync: one per request halved throughput, ../shared/notes/chain-performance.md).
- * Whatever was stored is deleted by an alarm once the budget is full again: then the stored TAT
- * says nothing a fresh object would not, and a flood of new addresses leaves no state behind.
+ * A fixed set, not one object per IP: local workerd gives each object a SQLite file on its first
+ * read and keeps it after deleteAll, and each live object costs ~150 KB; 3,000 new addresses left
+ * 3,000 files and +420 MB behind. Bounded this way whatever the number of addresses.
+ *
+ * Only what matters is kept:
+ * - in memory, a client whose TAT is still ahead (an absent one has its full budget); the rest is
+ *   swept out once a second;
+ * - in storage, a limited client's TAT, so that a restart cannot hand it a fresh budget. A client
+ *   within its budget never costs a write (a write is an fsync: one per request halved throughput,
+ *   ../shared/notes/chain-performance.md). An alarm deletes a stored TAT once that client's budget
+ *   is full again: then it says nothing an absent entry would not.
  */
 import { DurableObject } from "cloudflare:workers";
 import { policyFromVars, takeTokens, type Grant, type RatePolicy } from "./gcra.ts";
 
-const TAT_KEY = "tat";
+const SWEEP_INTERVAL_MS = 1000;
+/** storage.delete() takes at most 128 keys at a time. */
+const DELETE_BATCH = 128;
 
 export class RateLimiter extends DurableObject<Env> {
-  private tat = 0;
-  private persistedTat = 0;
+  /** Each client's theoretical arrival time, while it is ahead of now. */
+  private readonly tats = new Map<string, number>();
+  /** What storage holds: the TAT each limited client had when it was stored. */
+  private readonly stored = new Map<string, number>();
+  private alarmAt: number | null = null;
+  private nextSweepAt = 0;
   private readonly policy: RatePolicy;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.policy = policyFromVars(env);
     ctx.blockConcurrencyWhile(async () => {
-      this.tat = this.persistedTat = (await ctx.storage.get<number>(TAT_KEY)) ?? 0;
+      for (const [client, tat] of await ctx.storage.list<number>()) {
+        this.stored.set(client, tat);
+        this.tats.set(client, tat);
+      }
+      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
-  /** Grants up to `want` tokens now (RPC from the gateway). */
-  async acquire(want: number): Promise<Grant> {
-    const grant = takeTokens(this.tat, Date.now(), want, this.policy);
-    this.tat = grant.tat;
-    if (grant.granted < want && this.tat !== this.persistedTat) {
-      this.persistedTat = this.tat;
-      await this.ctx.storage.put(TAT_KEY, this.tat);
-      // The TAT is the moment the whole burst is available again.
-      await this.ctx.storage.setAlarm(this.tat);
+  /** Grants `client` up to `want` tokens now (RPC from the gateway). */
+  async acquire(client: string, want: number): Promise<Grant> {
+    const now = Date.now();
+    this.sweep(now);
+    const grant = takeTokens(this.tats.get(client) ?? 0, now, want, this.policy);
+    this.tats.set(client, grant.tat);
+    if (grant.granted < want && this.stored.get(client) !== grant.tat) {
+      this.stored.set(client, grant.tat);
+      await this.ctx.storage.put(client, grant.tat);
+      // The TAT is the moment the client's whole burst is available again.
+      if (this.alarmAt === null || grant.tat < this.alarmAt) await this.setAlarm(grant.tat);
     }
     return grant;
   }
 
-  /** The budget is full again (or will be at the new TAT, if the client spent more meanwhile). */
+  /** Deletes the stored TATs of clients whose budget is full again; the alarm moves to the next. */
   override async alarm(): Promise<void> {
-    if (this.tat > Date.now()) {
-      await this.ctx.storage.setAlarm(this.tat);
-      return;
+    const now = Date.now();
+    this.alarmAt = null;
+    const full: string[] = [];
+    let next = Infinity;
+    for (const client of this.stored.keys()) {
+      // The client may have spent more since it was stored: its current TAT is the one in memory.
+      const tat = this.tats.get(client) ?? 0;
+      if (tat <= now) full.push(client);
+      else next = Math.min(next, tat);
     }
-    await this.ctx.storage.deleteAll();
-    this.persistedTat = 0;
+    for (let i = 0; i < full.length; i += DELETE_BATCH) {
+      const batch = full.slice(i, i + DELETE_BATCH);
+      await this.ctx.storage.delete(batch);
+      for (const client of batch) this.stored.delete(client);
+    }
+    if (next !== Infinity) await this.setAlarm(next);
+  }
+
+  private async setAlarm(at: number): Promise<void> {
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Forgets clients whose TAT has passed (their budget is full): memory follows the active clients. */
+  private sweep(now: number): void {
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + SWEEP_INTERVAL_MS;
+    for (const [client, tat] of this.tats) {
+      if (tat <= now) this.tats.delete(client);
+    }
   }
 }

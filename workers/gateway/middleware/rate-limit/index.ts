@@ -4,12 +4,12 @@ import { problemResponse } from "../../../shared/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { metrics } from "../../gateway-metrics.ts";
 import type { RatePolicy } from "../../rate-limiter/gcra.ts";
-import type { RateLimiter } from "../../rate-limiter/rate-limiter.ts";
+import type { LimiterStore } from "../../rate-limiter/limiter-store.ts";
 import { withDeadline } from "../../../shared/with-timeout.ts";
 
 export type RateLimitOptions = {
-  /** One RateLimiter object per client IP. */
-  namespace: DurableObjectNamespace<RateLimiter>;
+  /** Where the tokens come from: the Durable Objects, or memory in tests. */
+  store: LimiterStore;
   policy: RatePolicy;
   /** The request header that carries the client's IP, set by what stands in front (nginx, Cloudflare). */
   clientIpHeader: string;
@@ -42,7 +42,7 @@ interface Lease {
  * could spend anyway: at the default 10/s that is one token, so every request asks the object).
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayEnv> {
-  const { namespace, policy, clientIpHeader, limiterDeadlineMs, onLimiterError } = options;
+  const { store, policy, clientIpHeader, limiterDeadlineMs, onLimiterError } = options;
   const leaseSize = Math.max(1, Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)));
   const leases = new Map<string, Lease>();
   /** Clients for whom a request for a batch of tokens is under way. */
@@ -67,7 +67,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
   async function requestLease(ip: string, want: number): Promise<Lease | undefined> {
     const now = Date.now();
     try {
-      const grant = await withDeadline(limiterDeadlineMs, namespace.get(namespace.idFromName(ip)).acquire(want));
+      const grant = await withDeadline(limiterDeadlineMs, store.acquire(ip, want));
       return {
         tokens: grant.granted,
         remaining: grant.remaining,

@@ -1,22 +1,20 @@
 /**
  * When the rate limiter does not answer in time, or fails, the configured policy applies: on a
- * tiny app whose limiter namespace never answers (or throws), as no real object can be made to.
+ * tiny app whose limiter store never answers (or throws), as no real object can be made to.
  */
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import type { RateLimiter } from "../../rate-limiter/rate-limiter.ts";
+import type { LimiterStore } from "../../rate-limiter/limiter-store.ts";
 import { rateLimit, type RateLimitOptions } from "./index.ts";
 
 const DEADLINE_MS = 200;
 
-const namespaceWhose = (acquire: () => Promise<never>) =>
-  ({ idFromName: (name: string) => name, get: () => ({ acquire }) }) as unknown as DurableObjectNamespace<RateLimiter>;
-const silent = namespaceWhose(() => new Promise<never>(() => {}));
-const failing = namespaceWhose(() => Promise.reject(new Error("storage unavailable")));
+const silent: LimiterStore = { acquire: () => new Promise<never>(() => {}) };
+const failing: LimiterStore = { acquire: () => Promise.reject(new Error("storage unavailable")) };
 
-function tinyApp(namespace: DurableObjectNamespace<RateLimiter>, onLimiterError: RateLimitOptions["onLimiterError"]) {
+function tinyApp(store: LimiterStore, onLimiterError: RateLimitOptions["onLimiterError"]) {
   const app = new Hono().use(
-    rateLimit({ namespace, policy: { ratePerSecond: 10, burst: 5 }, clientIpHeader: "X-Real-IP", limiterDeadlineMs: DEADLINE_MS, onLimiterError } as RateLimitOptions),
+    rateLimit({ store, policy: { ratePerSecond: 10, burst: 5 }, clientIpHeader: "X-Real-IP", limiterDeadlineMs: DEADLINE_MS, onLimiterError } as RateLimitOptions),
   );
   app.get("/", (c) => c.text("served"));
   return async () => {
