@@ -4,7 +4,6 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
@@ -17,10 +16,9 @@ export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
  * are (a clone under a 0700 home), and one folder per checkout. As root, under /run; otherwise in
  * the user's runtime folder, where nginx's workers run as that user anyway.
  */
-export function runtimeDirectory(root: string): string {
+export function runtimeDirectory(root: string, uid = process.getuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env): string {
   const checkout = createHash("sha256").update(root).digest("hex").slice(0, 12);
-  const uid = process.getuid?.() ?? 0;
-  const base = uid === 0 ? "/run" : (process.env.XDG_RUNTIME_DIR ?? tmpdir());
+  const base = uid === 0 ? "/run" : (env.XDG_RUNTIME_DIR ?? env.TMPDIR ?? "/tmp");
   return join(base, `fortress-edge-${uid}-${checkout}`);
 }
 

@@ -85,6 +85,20 @@ function checkTools(): void {
   }
 }
 
+/**
+ * An ordinary user cannot listen below net.ipv4.ip_unprivileged_port_start (1024 by default):
+ * say so before anything starts, rather than let nginx fail with EACCES in its log.
+ */
+function checkPorts(settings: Settings): void {
+  if (process.getuid?.() === 0) return;
+  const lowest = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+  const privileged = Object.entries({ HTTPS_PORT: settings.httpsPort, HTTP_PORT: settings.httpPort }).filter(([, port]) => port < lowest);
+  if (privileged.length > 0) {
+    const moved = privileged.map(([name, port]) => `${name}=${port + 8000}`).join(" ");
+    throw new Error(`${privileged.map(([name, port]) => `${name} ${port}`).join(" and ")} needs root; as this user, move it: ${moved} make start-project`);
+  }
+}
+
 function printWelcome(settings: Settings): void {
   const host = ["0.0.0.0", "127.0.0.1"].includes(settings.bindAddr) ? "localhost" : settings.bindAddr;
   const https = `https://${host}${settings.httpsPort === 443 ? "" : `:${settings.httpsPort}`}`;
@@ -127,6 +141,7 @@ async function start(options: { benchmark: boolean }): Promise<void> {
     return;
   }
   checkTools();
+  checkPorts(settings);
   const started = performance.now();
   ensureCertificate();
   await ensureCredentials();
