@@ -44,6 +44,9 @@ stop-project: ## stop every process of the stack
 status: ## each process of the stack and whether it is healthy
 	$(STACK) status
 
+compose: node_modules/.installed ## write docker-compose.yml anew from the settings (after changing V1_REPLICAS or a var)
+	$(STACK) compose
+
 logs: ## follow the stack's logs
 	tail -n 20 -F .state/logs/*.log
 
@@ -62,4 +65,4 @@ test: setup build ## typecheck, unit tests, then the stack end to end (stopped a
 bench: setup build ## measure the stack (rate limit raised): bench/results/<timestamp>.json and .md
 	npx tsx bench/run.ts
 
-.PHONY: help system-packages setup model build start-project stop-project status logs test bench
+.PHONY: help system-packages setup model build start-project stop-project status compose logs test bench

@@ -11,10 +11,11 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { composeFile } from "./compose.ts";
 import { certificate, ensureCertificate, ensureCredentials } from "./secrets.ts";
 import { dockerTopology, nativeTopology, renderAll, rendered, supervisordConfig } from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
-import { loadSettings, paths, workerProcesses, type Settings } from "./settings.ts";
+import { loadSettings, paths, ROOT, workerProcesses, type Settings } from "./settings.ts";
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -242,17 +243,24 @@ async function renderDocker(): Promise<void> {
   console.log(`rendered the docker-compose configs into ${topology.output}`);
 }
 
+/** docker-compose.yml, anew from the settings (a test checks the committed one is this). */
+async function writeCompose(): Promise<void> {
+  writeFileSync(join(ROOT, "docker-compose.yml"), composeFile(loadSettings()));
+  console.log("wrote docker-compose.yml");
+}
+
 const [command, ...flags] = process.argv.slice(2);
 
 const commands: Record<string, () => Promise<void>> = {
   start: () => start({ benchmark: flags.includes("--benchmark") }),
   "render-docker": renderDocker,
+  compose: writeCompose,
   stop,
   status,
 };
 const run = commands[command ?? ""];
 if (!run) {
-  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render-docker");
+  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render-docker | compose");
   process.exit(2);
 }
 run().catch((error: Error) => {

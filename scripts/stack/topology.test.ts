@@ -2,10 +2,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { composeFile } from "./compose.ts";
 import { renderTemplate } from "./render.ts";
 import { loadSettings, parseEnvFile, ROOT, workerProcesses } from "./settings.ts";
 
 describe("docker-compose.yml", () => {
+  it("is exactly what `make compose` generates from the settings", () => {
+    expect(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")).toBe(composeFile(loadSettings({})));
+  });
+
   const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"));
 
   it("runs one container per process of the native stack", () => {
@@ -16,7 +21,7 @@ describe("docker-compose.yml", () => {
 
   it("serves each workerd container from the config rendered for it", () => {
     for (const process of workerProcesses(loadSettings({}))) {
-      expect(compose.services[process.name].command).toContain(`/app/.state/docker/workerd/${process.name}.capnp`);
+      expect(compose.services[process.name].command.join(" ")).toContain(`/app/.state/docker/workerd/${process.name}.capnp`);
     }
   });
 });
