@@ -4,13 +4,13 @@
  * is measured in this run; each target that is missed is said so plainly.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parse } from "smol-toml";
 import { latencyChartPng } from "./latency-chart.ts";
-import { readDataset } from "../model/dataset.ts";
-import { dataPaths } from "../model/train.ts";
+import { readDataset } from "../model/training/dataset.ts";
+import { dataPaths } from "../model/training/train.ts";
 import { bundleModules } from "../scripts/stack/bundle-modules.ts";
 import { workerdBinary } from "../scripts/stack/render.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
@@ -288,6 +288,8 @@ async function main(): Promise<void> {
       inference: await inferenceInWorkerd(),
       coldStart: { stackToFirst200Ms: stackColdStartMs, replicaSpawnToFirst200Ms: await coldStartReplica() },
       gatewayRespawnMs: await gatewayRespawnMs(5),
+      /** What an inference worker's bundle holds besides the model and ORT's wasm. */
+      v1BundleJavaScriptMegabytes: statSync(join(ROOT, "dist/v1/index.js")).size / 1e6,
     };
     const workerRss = workerProcesses(settings).map((p) => results.rssMegabytesAfterLoad[p.name]!);
     const targets: [string, boolean, string][] = [
@@ -303,6 +305,8 @@ async function main(): Promise<void> {
         `${results.gatewayRespawnMs.map((ms) => ms.toFixed(0)).join(", ")} ms`,
       ],
       ["a replica ready within 1 s", results.coldStart.replicaSpawnToFirst200Ms <= 1000, `${results.coldStart.replicaSpawnToFirst200Ms.toFixed(0)} ms`],
+      ["CPU per request on the v1 path at 16 connections <= 950 us", results.v1.c16.cpuMicrosPerRequest.total! <= 950, `${results.v1.c16.cpuMicrosPerRequest.total!.toFixed(0)} us`],
+      ["JavaScript in the v1 bundle <= 1.3 MB", results.v1BundleJavaScriptMegabytes <= 1.3, `${results.v1BundleJavaScriptMegabytes.toFixed(2)} MB`],
       ["every worker process <= 200 MB RSS after load", workerRss.every((mb) => mb <= 200), `max ${Math.max(...workerRss).toFixed(0)} MB`],
       [
         "signed-in p90 under a wrong-password flood <= 3x its p90 alone",

@@ -9,7 +9,7 @@
 import * as ort from "onnxruntime-web/wasm";
 import { Featurizer, type FeaturizerData } from "./featurizer.ts";
 import { LABELS, type Label } from "./labels.ts";
-import { INPUT_IDS, INPUT_VALUES, OUTPUT } from "./onnx-export.ts";
+import { INPUT_IDS, INPUT_VALUES, OUTPUT } from "./graph-names.ts";
 import { useCompiledWasm } from "./ort-wasm-module.ts";
 
 export interface ClassifierAssets {

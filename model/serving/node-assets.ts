@@ -1,12 +1,13 @@
 /** Loads the classifier's assets from disk, for Node (tests, evaluation, benchmarks). */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, dirname } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FeaturizerData } from "./featurizer.ts";
 import type { ClassifierAssets } from "./inference.ts";
 
-export const MODEL_DIR = dirname(fileURLToPath(import.meta.url));
+/** model/: the trained artifacts beside serving/ and training/. */
+export const MODEL_DIR = fileURLToPath(new URL("..", import.meta.url));
 
 export function compileOrtWasm(): Promise<WebAssembly.Module> {
   const path = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");

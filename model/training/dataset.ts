@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { parse } from "csv-parse/sync";
-import { isLabel, type Label } from "./labels.ts";
+import { isLabel, type Label } from "../serving/labels.ts";
 
 export interface Example {
   id: string;

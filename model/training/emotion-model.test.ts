@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readDataset, selectSplit, type Example } from "./dataset.ts";
 import { evaluate } from "./evaluation.ts";
-import { Featurizer } from "./featurizer.ts";
-import { EmotionClassifier } from "./inference.ts";
-import { LABELS } from "./labels.ts";
-import { MODEL_DIR, readClassifierAssets } from "./node-assets.ts";
+import { Featurizer } from "../serving/featurizer.ts";
+import { EmotionClassifier } from "../serving/inference.ts";
+import { LABELS } from "../serving/labels.ts";
+import { MODEL_DIR, readClassifierAssets } from "../serving/node-assets.ts";
 import { decodeOnnx, forwardPass } from "./onnx-export.ts";
 import { dataPaths } from "./train.ts";
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-web/wasm";
-import { compileOrtWasm } from "./node-assets.ts";
-import { decodeOnnx, encodeOnnx, forwardPass, INPUT_IDS, INPUT_VALUES, OUTPUT } from "./onnx-export.ts";
-import { useCompiledWasm } from "./ort-wasm-module.ts";
+import { compileOrtWasm } from "../serving/node-assets.ts";
+import { decodeOnnx, encodeOnnx, forwardPass } from "./onnx-export.ts";
+import { INPUT_IDS, INPUT_VALUES, OUTPUT } from "../serving/graph-names.ts";
+import { useCompiledWasm } from "../serving/ort-wasm-module.ts";
 
 const model = {
   classCount: 3,

@@ -12,13 +12,11 @@
  */
 import onnxProto from "onnx-proto";
 import { softmaxInPlace, type SoftmaxModel } from "./softmax-regression.ts";
+import { INPUT_IDS, INPUT_VALUES, OUTPUT } from "../serving/graph-names.ts";
 
 const { onnx } = onnxProto;
 
 export const OPSET = 13;
-export const INPUT_IDS = "feature_ids";
-export const INPUT_VALUES = "feature_values";
-export const OUTPUT = "probabilities";
 
 export interface LinearModel {
   labels: string[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Example } from "./dataset.ts";
-import { LABELS } from "./labels.ts";
+import { LABELS } from "../serving/labels.ts";
 import { TRAINING_CONFIG, trainEmotionModel } from "./train.ts";
 
 /** A small made-up corpus: each label has its own cue word among shared filler. */

@@ -18,12 +18,13 @@ import {
   inverseDocumentFrequency,
   type FeaturizerData,
   type FeaturizerSettings,
-} from "./featurizer.ts";
-import { LABELS } from "./labels.ts";
+} from "../serving/featurizer.ts";
+import { LABELS } from "../serving/labels.ts";
 import { decodeOnnx, encodeOnnx, forwardPass } from "./onnx-export.ts";
 import { toSparseRows, trainSoftmaxRegression } from "./softmax-regression.ts";
 
-const MODEL_DIR = dirname(fileURLToPath(import.meta.url));
+/** model/: where the trained artifacts go, beside serving/ and training/. */
+const MODEL_DIR = fileURLToPath(new URL("..", import.meta.url));
 
 /** Every choice that shapes the model, recorded in metrics.json with the figures it gave. */
 export const TRAINING_CONFIG = {

@@ -1,19 +1,12 @@
 /**
- * The /predict contract, one zod schema shared by the gateway (validation and the OpenAPI
- * document) and the inference workers (defence in depth). Kept compatible with the exam stack:
- * v1 answers exactly {"prediction value": label}.
+ * The /predict contract as the gateway validates and documents it: one zod schema for both the
+ * checks and the OpenAPI document. Kept compatible with the exam stack: v1 answers exactly
+ * {"prediction value": label}. Gateway only: zod stays out of the inference bundles.
  */
 import { z } from "@hono/zod-openapi";
-import { LABELS } from "../../model/labels.ts";
-import type { Problem } from "./problem.ts";
-
-/** The inference workers: v1 serves production traffic, v2 the "debug" experiment group. */
-export const VARIANTS = ["v1", "v2"] as const;
-export type Variant = (typeof VARIANTS)[number];
-
-export const MAX_SENTENCE_LENGTH = 5000;
-/** Largest request body accepted, in bytes. */
-export const MAX_BODY_BYTES = 16 * 1024;
+import { LABELS } from "../../model/serving/labels.ts";
+import { MAX_SENTENCE_LENGTH } from "../shared/prediction-contract.ts";
+import type { Problem } from "../shared/problem.ts";
 
 export const PredictRequest = z
   .object({
@@ -48,16 +41,13 @@ export interface InvalidField {
 }
 
 /**
- * The checks of a /predict body, shared by the gateway and the inference workers so that they
- * cannot disagree, in the order a client can fix them: media type (415), size (413, checked by
- * the caller, which knows how its body arrives), JSON syntax (400), schema (422).
+ * The checks of a /predict body, in the order a client can fix them: media type (415), size (413,
+ * checked by the caller, which knows how its body arrives), JSON syntax (400), schema (422).
  */
 export function mediaTypeProblem(contentType: string | null | undefined): Problem | undefined {
   const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   return mediaType === "application/json" ? undefined : { status: 415, detail: "send the body as application/json" };
 }
-
-export const BODY_TOO_LARGE: Problem = { status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` };
 
 /** The trimmed sentence of a body, or the problem with it (400 or 422, naming each field). */
 export function parsePredictionBody(text: string): { sentence: string } | Problem {

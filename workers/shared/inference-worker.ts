@@ -1,21 +1,22 @@
 /**
  * What the v1 and v2 workers share: two entrypoints on itty-router, the classifier loaded once per
  * isolate, and their metrics. Each variant only says how a prediction is rendered.
- * - `api` (the default export): POST /predict, input validated again (defence in depth), and
- *   GET /health for the gateway's probe. Reached only through the gateway: its service binding
- *   on Cloudflare, nginx's v1 pool or a unix socket here.
+ * - `api` (the default export): POST /predict and GET /health for the gateway's probe. Reached
+ *   only through the gateway (its service binding on Cloudflare, nginx's v1 pool or a unix socket
+ *   here), which owns the HTTP concerns: full validation, the request id, the response's headers.
+ *   This side reads the body cheaply (size, JSON, a string sentence) and answers JSON.
  * - `Ops` (a named entrypoint): GET /health and GET /metrics only, for Prometheus and the
  *   supervisor. Nothing on it can make a prediction, so its port bypasses no check.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Router } from "itty-router";
-import { LABELS, type Label } from "../../model/labels.ts";
-import { ModelUnavailableError, type ModelInfo } from "../../model/inference.ts";
+import { LABELS, type Label } from "../../model/serving/labels.ts";
+import { ModelUnavailableError, type ModelInfo } from "../../model/serving/inference.ts";
 import { classifier } from "./classifier.ts";
 import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "./metrics.ts";
-import { BODY_TOO_LARGE, MAX_BODY_BYTES, mediaTypeProblem, parsePredictionBody, type Variant } from "./predict-schema.ts";
+import { sentenceOf, type Variant } from "./prediction-contract.ts";
 import { problemResponse } from "./problem.ts";
-import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
+import { REQUEST_ID_HEADER } from "./request-id.ts";
 
 export interface InferenceEnv {
   /** Which process answered, reported by v2; set per replica by the local stack. */
@@ -28,11 +29,9 @@ export interface PredictionContext {
   model: ModelInfo;
   inferenceMs: number;
   replica: string;
-  /** The request id this worker received (or made), so a debug payload can show it arrived. */
+  /** The request id the gateway sent, so a debug payload can show it arrived. */
   requestId: string;
 }
-
-const UTF8 = new TextDecoder();
 
 export function createInferenceWorker(variant: Variant, render: (prediction: PredictionContext) => object) {
   const registry = createRegistry();
@@ -56,20 +55,17 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     return modelReported;
   }
 
-  async function predict(request: Request, env: InferenceEnv, requestId: string): Promise<Response> {
-    const refused = mediaTypeProblem(request.headers.get("Content-Type"));
-    if (refused) return problemResponse(refused);
-    const bytes = await request.arrayBuffer();
-    if (bytes.byteLength > MAX_BODY_BYTES) return problemResponse(BODY_TOO_LARGE);
-    const input = parsePredictionBody(UTF8.decode(bytes));
-    if ("status" in input) return problemResponse(input);
+  async function predict(request: Request, env: InferenceEnv): Promise<Response> {
+    const sentence = sentenceOf(await request.arrayBuffer());
+    if (typeof sentence !== "string") return problemResponse(sentence);
     const model = await loadedModel();
     const started = performance.now();
-    const { label, probabilities } = await classifier.classify(input.sentence);
+    const { label, probabilities } = await classifier.classify(sentence);
     const inferenceMs = performance.now() - started;
     predictions.inc({ variant, label });
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
+    const requestId = request.headers.get(REQUEST_ID_HEADER) ?? "";
     return Response.json(render({ label, probabilities, model, inferenceMs, replica, requestId }));
   }
 
@@ -96,15 +92,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     .all("*", notFound);
 
   return {
-    api: {
-      async fetch(request: Request, env: InferenceEnv): Promise<Response> {
-        const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
-        // Every route builds its own Response, so its headers can be set in place (no copy).
-        const response: Response = await api.fetch(request, env, requestId);
-        response.headers.set(REQUEST_ID_HEADER, requestId);
-        return response;
-      },
-    } satisfies ExportedHandler<InferenceEnv>,
+    api: { fetch: api.fetch } satisfies ExportedHandler<InferenceEnv>,
     Ops: class Ops extends WorkerEntrypoint<InferenceEnv> {
       override fetch(request: Request): Promise<Response> {
         return ops.fetch(request, this.env);

@@ -1,6 +1,6 @@
 import { opsOfWorkerUnderTest as ops, workerUnderTest as worker } from "../shared/worker-under-test.ts";
 import { describe, expect, it } from "vitest";
-import { LABELS } from "../../model/labels.ts";
+import { LABELS } from "../../model/serving/labels.ts";
 
 describe("v2 worker", () => {
   it("adds all 13 probabilities, summing to 1, the model, the replica and the request id it received", async () => {

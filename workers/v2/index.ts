@@ -1,5 +1,5 @@
 /** v2: the debug variant. The v1 body plus every probability, the model's identity and timing. */
-import { LABELS } from "../../model/labels.ts";
+import { LABELS } from "../../model/serving/labels.ts";
 import { createInferenceWorker } from "../shared/inference-worker.ts";
 
 const worker = createInferenceWorker("v2", ({ label, probabilities, model, inferenceMs, replica, requestId }) => ({

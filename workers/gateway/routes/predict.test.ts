@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LABELS } from "../../../model/labels.ts";
+import { LABELS } from "../../../model/serving/labels.ts";
 import { postPredict } from "../test-support.ts";
 import { chooseVariant } from "./predict.ts";
 

@@ -1,6 +1,7 @@
 /** POST /predict: forwards a validated sentence to v1, or to v2 for the "debug" experiment group. */
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
-import { PredictRequest, V1Prediction, V2Prediction, type Variant } from "../../shared/predict-schema.ts";
+import type { Variant } from "../../shared/prediction-contract.ts";
+import { PredictRequest, V1Prediction, V2Prediction } from "../predict-schema.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
 import { withTimeout } from "../../shared/with-timeout.ts";

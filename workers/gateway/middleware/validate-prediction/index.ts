@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { BODY_TOO_LARGE, MAX_BODY_BYTES, mediaTypeProblem, parsePredictionBody } from "../../../shared/predict-schema.ts";
+import { BODY_TOO_LARGE, MAX_BODY_BYTES } from "../../../shared/prediction-contract.ts";
+import { mediaTypeProblem, parsePredictionBody } from "../../predict-schema.ts";
 import { problemResponse, type Problem } from "../../../shared/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 
@@ -12,7 +13,7 @@ function fail(problem: Problem): never {
 const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => fail(BODY_TOO_LARGE) });
 
 /**
- * Checks a /predict body (shared/predict-schema.ts: 415, 413, 400, 422, in the order a client can
+ * Checks a /predict body (gateway/predict-schema.ts: 415, 413, 400, 422, in the order a client can
  * fix them; hono's bodyLimit enforces the size, chunked bodies included). The valid, trimmed
  * sentence is left in the context; unknown fields are dropped.
  */
