@@ -7,15 +7,14 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parse } from "smol-toml";
 import { latencyChartPng } from "./latency-chart.ts";
 import { readDataset } from "../model/training/dataset.ts";
 import { dataPaths } from "../model/training/train.ts";
-import { bundleModules } from "../scripts/stack/bundle-modules.ts";
 import { workerdBinary } from "../scripts/stack/render.ts";
+import { workerdConfig } from "../scripts/stack/workerd-config.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
 import { readCredentials } from "../scripts/stack/secrets.ts";
-import { loadSettings, paths, ROOT, workerProcesses } from "../scripts/stack/settings.ts";
+import { loadSettings, paths, ROOT, WRANGLER_CONFIGS, workerProcesses } from "../scripts/stack/settings.ts";
 
 /** Raised for the benchmark so that it measures throughput, not the limiter saying no. */
 const BENCH_ENV = { ...process.env, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000" };
@@ -129,24 +128,22 @@ async function inferenceInWorkerd(): Promise<{ sentences: number; medianMicros: 
   const sentences = existsSync(dataPath)
     ? readDataset(dataPath).examples.slice(0, 10_000).map((e) => e.text)
     : Array.from({ length: 10_000 }, (_, i) => `sentence number ${i}: I love this, but I worry about tomorrow`);
-  const config = "bench/inference-worker/wrangler.toml";
-  execFileSync(join(ROOT, "scripts/wrangler-offline"), ["deploy", "--dry-run", "-c", config, "--outdir", join(paths.dist, "bench-inference")], {
+  const bundle = join(paths.dist, "bench-inference");
+  execFileSync(join(ROOT, "scripts/wrangler-offline"), ["deploy", "--dry-run", "-c", WRANGLER_CONFIGS["bench-inference"], "--outdir", bundle], {
     stdio: "ignore",
   });
-  const { compatibility_date } = parse(readFileSync(join(ROOT, config), "utf8")) as { compatibility_date: string };
   const dir = join(paths.state, "bench");
   mkdirSync(dir, { recursive: true });
-  const modules = bundleModules(join(paths.dist, "bench-inference"))
-    .map((m) => `(name = ${JSON.stringify(m.name)}, ${m.type} = embed ${JSON.stringify(join("../../dist/bench-inference", m.name))})`)
-    .join(",\n    ");
-  writeFileSync(
-    join(dir, "inference.capnp"),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = (modules = [${modules}], compatibilityDate = ${JSON.stringify(compatibility_date)}))],
-  sockets = [(name = "http", address = "127.0.0.1:9298", http = (), service = "main")],
-);`,
-  );
+  const config = workerdConfig({
+    worker: "bench-inference",
+    bundle: { here: bundle, seenAt: bundle },
+    configDir: dir,
+    trafficAddress: "127.0.0.1:9298",
+    vars: {},
+    secrets: {},
+    serviceAddresses: {},
+  });
+  writeFileSync(join(dir, "inference.capnp"), config);
   const child = spawn(workerdBinary, ["serve", join(dir, "inference.capnp")], { stdio: "ignore" });
   try {
     await firstOk("http://127.0.0.1:9298/", { method: "POST", body: "[]" }, 10_000);

@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { readApiUsers } from "./secrets.ts";
-import { paths, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
+import { localSecrets } from "./secrets.ts";
+import { paths, readWranglerConfig, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
 import { workerdConfig } from "./workerd-config.ts";
 
 /** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
@@ -216,16 +216,25 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
   const [v2] = ofWorker("v2");
   const { v1PoolSocket } = renderedFiles(where);
   const written = renderedFiles(out);
-  const wiring = {
-    where,
-    opsHost: topology.internalHost,
-    vars: settings.gatewayVars,
-    apiUsers: readApiUsers(),
-    v1PoolAddress: `unix:${v1PoolSocket}`,
-    v2Address: `unix:${v2!.socket}`,
+  const addressOf = (p: WorkerProcess | undefined) => `unix:${p!.socket}`;
+  // Where each bound worker (by its wrangler `name`) is reached: v1 through nginx's pool.
+  const serviceAddresses = {
+    [readWranglerConfig("v1").name]: `unix:${v1PoolSocket}`,
+    [readWranglerConfig("v2").name]: addressOf(v2),
   };
   for (const process of processes) {
-    const config = workerdConfig(process, wiring);
+    const wrangler = readWranglerConfig(process.worker);
+    const config = workerdConfig({
+      worker: process.worker,
+      bundle: { here: join(paths.dist, process.worker), seenAt: join(where.dist, process.worker) },
+      configDir: where.workerdConfigs,
+      trafficAddress: addressOf(process),
+      opsAddress: `${topology.internalHost}:${process.opsPort}`,
+      vars: process.worker === "gateway" ? settings.gatewayVars : { ...wrangler.vars, REPLICA: process.name },
+      secrets: localSecrets(wrangler.secrets?.required ?? []),
+      serviceAddresses,
+      durableObjectsDir: where.durableObjects,
+    });
     writeFileSync(join(out.workerdConfigs, `${process.name}.capnp`), config, { mode: 0o600 });
   }
 

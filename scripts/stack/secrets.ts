@@ -70,3 +70,17 @@ function closeSecrets(): void {
 }
 
 export const readApiUsers = () => readFileSync(paths.apiUsers, "utf8");
+
+/**
+ * The local value of each secret a wrangler.toml requires (`[secrets] required`): the file of
+ * .secrets named after it (API_USERS: .secrets/api-users), as `wrangler secret put` holds it on Cloudflare.
+ */
+export function localSecrets(names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.map((name) => {
+      const file = join(paths.secrets, name.toLowerCase().replaceAll("_", "-"));
+      if (!existsSync(file)) throw new Error(`the secret ${name} has no local value: ${file} is missing`);
+      return [name, readFileSync(file, "utf8")];
+    }),
+  );
+}

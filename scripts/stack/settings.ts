@@ -22,6 +22,31 @@ export function runtimeDirectory(root: string, uid = process.getuid?.() ?? 0, en
   return join(base, `fortress-edge-${uid}-${checkout}`);
 }
 
+/** What the stack reads of a wrangler.toml. */
+export interface WranglerConfig {
+  name: string;
+  compatibility_date: string;
+  compatibility_flags?: string[];
+  vars?: Record<string, string>;
+  secrets?: { required?: string[] };
+  durable_objects?: { bindings: { name: string; class_name: string }[] };
+  migrations?: { tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }[];
+  services?: { binding: string; service: string; entrypoint?: string }[];
+}
+
+/** Each worker's wrangler.toml, relative to the checkout. */
+export const WRANGLER_CONFIGS = {
+  gateway: "wrangler.toml",
+  v1: "workers/v1/wrangler.toml",
+  v2: "workers/v2/wrangler.toml",
+  "bench-inference": "bench/inference-worker/wrangler.toml",
+} as const;
+export type WorkerName = keyof typeof WRANGLER_CONFIGS;
+
+export function readWranglerConfig(worker: WorkerName): WranglerConfig {
+  return parse(readFileSync(join(ROOT, WRANGLER_CONFIGS[worker]), "utf8")) as unknown as WranglerConfig;
+}
+
 /** Where everything is, for a checkout at `root` whose generated state lives in `state`. */
 export function stackPaths(root: string, state = join(root, ".state"), run = join(state, "run")) {
   return {
@@ -79,10 +104,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${key}=${value(key)} is not a port`);
     return n;
   };
-  const wrangler = parse(readFileSync(join(ROOT, "wrangler.toml"), "utf8")) as { vars: Record<string, string> };
+  const wrangler = readWranglerConfig("gateway");
   // Behind our nginx, the client's address arrives in X-Real-IP (on Cloudflare: CF-Connecting-IP).
   // Every other var of wrangler.toml can be set at start, like the settings above.
-  const gatewayVars: Record<string, string> = Object.fromEntries(Object.entries(wrangler.vars).map(([key, fallback]) => [key, value(key) || fallback]));
+  const gatewayVars: Record<string, string> = Object.fromEntries(Object.entries(wrangler.vars ?? {}).map(([key, fallback]) => [key, value(key) || fallback]));
   gatewayVars.CLIENT_IP_HEADER = "X-Real-IP";
   const atLeastOne = (key: string) => {
     const n = Number(value(key));

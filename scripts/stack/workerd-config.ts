@@ -1,96 +1,101 @@
 /**
- * workerd configs (capnp text) for the local stack: one file per process, serving the bundle that
- * `npm run build` wrote, as Cloudflare would run it. Each process listens on a unix socket for
- * traffic (measured faster than TCP on the internal hops; reachable only by nginx's workers and
- * the stack's user), served by the worker's default entrypoint, and on 127.0.0.1:<ops port>,
- * served by its `Ops` entrypoint: /health and /metrics only, which Prometheus scrapes. So no TCP
- * port of a worker can make a prediction, nor choose the client IP the rate limit sees.
+ * workerd configs (capnp text) generated from each worker's wrangler.toml, its one description:
+ * the vars, secrets, Durable Objects and service bindings there become workerd's bindings, served
+ * from the bundle that `npm run build` wrote, as Cloudflare would run it. What only this machine
+ * knows comes from the caller: where each process listens, the vars' values at start, the
+ * secrets' values, and where each bound service is reached.
+ *
+ * The stack's processes listen on a unix socket for traffic (measured faster than TCP on the
+ * internal hops; reachable only by nginx's workers and the stack's user), served by the worker's
+ * default entrypoint, and on 127.0.0.1:<ops port>, served by its `Ops` entrypoint: /health and
+ * /metrics only, which Prometheus scrapes. So no TCP port of a worker can make a prediction, nor
+ * choose the client IP the rate limit sees.
  */
-import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parse } from "smol-toml";
 import { bundleModules } from "./bundle-modules.ts";
-import { paths, ROOT, type StackPaths, type WorkerProcess } from "./settings.ts";
+import { readWranglerConfig, WRANGLER_CONFIGS, type WorkerName } from "./settings.ts";
 
 /**
  * Keeps each process's memory in check: RSS follows the V8 heap's cap, as garbage (and the
  * buffers it holds) is collected only near it (measured on the gateway under load: +7 KB of RSS
- * per request with a 128 MB cap until it levels off, +1 KB with 32 MB). 64 MB leaves the gateway
- * room for its per-client-IP Durable Objects, and v1/v2 for the featurizer's tables (~30 MB).
+ * per request with a 128 MB cap until it levels off, +1 KB with 32 MB). 64 MB leaves v1/v2 room
+ * for the featurizer's tables (~30 MB).
  */
-const V8_FLAGS: Record<WorkerProcess["worker"], string[]> = {
-  gateway: ["--max-semi-space-size=1", "--max-old-space-size=64"],
-  v1: ["--max-semi-space-size=1", "--max-old-space-size=64"],
-  v2: ["--max-semi-space-size=1", "--max-old-space-size=64"],
-};
-
-const WRANGLER_CONFIG: Record<WorkerProcess["worker"], string> = {
-  gateway: "wrangler.toml",
-  v1: "workers/v1/wrangler.toml",
-  v2: "workers/v2/wrangler.toml",
-};
+const V8_FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=64"];
 
 /** The named export of every worker that serves /health and /metrics only. */
 export const OPS_ENTRYPOINT = "Ops";
 
+export interface WorkerdProcessConfig {
+  worker: WorkerName;
+  /** The built bundle: where it is listed from here, and where the process sees it. */
+  bundle: { here: string; seenAt: string };
+  /** The folder the config is written to, as the process sees it. */
+  configDir: string;
+  /** Where traffic reaches the default entrypoint: "unix:/path" or "host:port". */
+  trafficAddress: string;
+  /** Where the `Ops` entrypoint listens, if the worker has one. */
+  opsAddress?: string;
+  /** Every [vars] entry's value at start (wrangler.toml's, or its override). */
+  vars: Record<string, string>;
+  /** The value of every secret of `secrets.required`. */
+  secrets: Record<string, string>;
+  /** Where each bound service (by its wrangler `name`) is reached: "unix:/path" or "host:port". */
+  serviceAddresses: Record<string, string>;
+  /** The folder of the Durable Objects' storage, when the worker has any. */
+  durableObjectsDir?: string;
+}
+
 const quote = (text: string) => JSON.stringify(text);
 
-/**
- * capnp resolves `embed` paths relative to the config file (an absolute one is not read). The
- * bundle is listed here and embedded from where the process sees it (`where`).
- */
-function modulesOf(worker: WorkerProcess["worker"], where: StackPaths): string {
-  return bundleModules(join(paths.dist, worker))
-    .map((m) => {
-      const path = relative(where.workerdConfigs, join(where.dist, worker, m.name));
-      return `    (name = ${quote(m.name)}, ${m.type} = embed ${quote(path)})`;
-    })
-    .join(",\n");
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`no ${what}`);
+  return value;
 }
 
-const textBindings = (vars: Record<string, string>) =>
-  Object.entries(vars).map(([name, value]) => `    (name = ${quote(name)}, text = ${quote(value)})`);
+export function workerdConfig(spec: WorkerdProcessConfig): string {
+  const config = readWranglerConfig(spec.worker);
+  const where = `${WRANGLER_CONFIGS[spec.worker]}`;
+  const sqliteClasses = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
+  const durableObjects = config.durable_objects?.bindings ?? [];
 
-export interface WorkerdWiring {
-  /** Paths as the process sees them. */
-  where: StackPaths;
-  /** Host of the ops socket: 127.0.0.1 natively, all interfaces in a container. */
-  opsHost: string;
-  vars: Record<string, string>;
-  /** The API_USERS secret. */
-  apiUsers: string;
-  /** Where the V1 binding goes (nginx's v1 pool) and where V2 goes. */
-  v1PoolAddress: string;
-  v2Address: string;
-}
+  const bindings = [
+    ...Object.keys(config.vars ?? {}).map((name) => `(name = ${quote(name)}, text = ${quote(required(spec.vars[name], `value for ${name} (${where} [vars])`))})`),
+    ...(config.secrets?.required ?? []).map((name) => `(name = ${quote(name)}, text = ${quote(required(spec.secrets[name], `value for the secret ${name} (${where})`))})`),
+    ...durableObjects.map((d) => `(name = ${quote(d.name)}, durableObjectNamespace = ${quote(d.class_name)})`),
+    ...(config.services ?? []).map((s) =>
+      s.entrypoint
+        ? `(name = ${quote(s.binding)}, service = (name = ${quote(s.service)}, entrypoint = ${quote(s.entrypoint)}))`
+        : `(name = ${quote(s.binding)}, service = ${quote(s.service)})`,
+    ),
+  ];
+  const services = [
+    `(name = "main", worker = .worker)`,
+    ...(config.services ?? []).map(
+      (s) => `(name = ${quote(s.service)}, external = (address = ${quote(required(spec.serviceAddresses[s.service], `address for the service ${s.service} (${where})`))}, http = ()))`,
+    ),
+    ...(durableObjects.length > 0
+      ? [`(name = "do-disk", disk = (path = ${quote(required(spec.durableObjectsDir, `Durable Objects folder (${where})`))}, writable = true))`]
+      : []),
+  ];
+  const sockets = [
+    `(name = "http", address = ${quote(spec.trafficAddress)}, http = (), service = "main")`,
+    ...(spec.opsAddress ? [`(name = "ops", address = ${quote(spec.opsAddress)}, http = (), service = (name = "main", entrypoint = ${quote(OPS_ENTRYPOINT)}))`] : []),
+  ];
+  // capnp resolves `embed` paths relative to the config file (an absolute one is not read).
+  const modules = bundleModules(spec.bundle.here).map(
+    (m) => `(name = ${quote(m.name)}, ${m.type} = embed ${quote(relative(spec.configDir, join(spec.bundle.seenAt, m.name)))})`,
+  );
+  const namespaces =
+    durableObjects.length > 0
+      ? `
+  durableObjectNamespaces = [
+    ${durableObjects.map((d) => `(className = ${quote(d.class_name)}, uniqueKey = ${quote(`${config.name}-${d.class_name}`)}, enableSql = ${sqliteClasses.has(d.class_name)})`).join(",\n    ")}
+  ],
+  durableObjectStorage = (localDisk = "do-disk"),`
+      : "";
 
-export function workerdConfig(process: WorkerProcess, wiring: WorkerdWiring): string {
-  const wrangler = parse(readFileSync(join(ROOT, WRANGLER_CONFIG[process.worker]), "utf8")) as {
-    compatibility_date: string;
-    vars?: Record<string, string>;
-  };
-  const isGateway = process.worker === "gateway";
-  const bindings = isGateway
-    ? [
-        ...textBindings({ ...wiring.vars, API_USERS: wiring.apiUsers }),
-        `    (name = "RATE_LIMITER", durableObjectNamespace = "RateLimiter")`,
-        `    (name = "V1", service = "v1-pool")`,
-        `    (name = "V2", service = "v2")`,
-      ]
-    : textBindings({ ...wrangler.vars, REPLICA: process.name });
-  const services = isGateway
-    ? [
-        `(name = "main", worker = .worker)`,
-        `(name = "do-disk", disk = (path = ${quote(wiring.where.durableObjects)}, writable = true))`,
-        `(name = "v1-pool", external = (address = ${quote(wiring.v1PoolAddress)}, http = ()))`,
-        `(name = "v2", external = (address = ${quote(wiring.v2Address)}, http = ()))`,
-      ]
-    : [`(name = "main", worker = .worker)`];
-  const durableObjects = isGateway
-    ? `  durableObjectNamespaces = [(className = "RateLimiter", uniqueKey = "fortress-RateLimiter", enableSql = true)],
-  durableObjectStorage = (localDisk = "do-disk"),\n`
-    : "";
-  return `# Generated by scripts/stack for ${process.name}; do not edit (it holds a secret: mode 0600).
+  return `# Generated by scripts/stack from ${where}; do not edit (it may hold a secret: mode 0600).
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -98,20 +103,20 @@ const config :Workerd.Config = (
     ${services.join(",\n    ")}
   ],
   sockets = [
-    (name = "http", address = ${quote(`unix:${process.socket}`)}, http = (), service = "main"),
-    (name = "ops", address = ${quote(`${wiring.opsHost}:${process.opsPort}`)}, http = (), service = (name = "main", entrypoint = "${OPS_ENTRYPOINT}")),
+    ${sockets.join(",\n    ")}
   ],
-  v8Flags = [${V8_FLAGS[process.worker].map(quote).join(", ")}],
+  v8Flags = [${V8_FLAGS.map(quote).join(", ")}],
 );
 
 const worker :Workerd.Worker = (
   modules = [
-${modulesOf(process.worker, wiring.where)}
+    ${modules.join(",\n    ")}
   ],
-  compatibilityDate = ${quote(wrangler.compatibility_date)},
+  compatibilityDate = ${quote(config.compatibility_date)},
+  compatibilityFlags = [${(config.compatibility_flags ?? []).map(quote).join(", ")}],
   bindings = [
-${bindings.join(",\n")}
-  ],
-${durableObjects});
+    ${bindings.join(",\n    ")}
+  ],${namespaces}
+);
 `;
 }
