@@ -11,6 +11,8 @@ import { createRequire } from "node:module";
 import { localSecrets } from "./secrets.ts";
 import { paths, readWranglerConfig, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
 import { workerdConfig } from "./workerd-config.ts";
+import { PROBLEM_TITLES } from "../../workers/shared/problem.ts";
+import { SANE_REQUEST_ID } from "../../workers/shared/request-id.ts";
 
 /** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
 export function renderTemplate(template: string, values: Record<string, string>): string {
@@ -262,6 +264,10 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
       .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=5s;`)
       .join("\n"),
     BENCHMARK_LOCATIONS: benchmarkLocations,
+    SANE_REQUEST_ID: SANE_REQUEST_ID.source,
+    PROBLEM_TITLES: Object.entries(PROBLEM_TITLES)
+      .map(([status, title]) => `        ${status} "${title}";`)
+      .join("\n"),
   });
   writeFileSync(written.nginx, nginx);
 

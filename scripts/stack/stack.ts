@@ -76,14 +76,13 @@ function supervisordRunning(): boolean {
   }
 }
 
-/** What start runs; the Makefile installs them (make setup), this names what a direct run lacks. */
+/**
+ * The system packages start needs: the Makefile's list is the one list, and its `system-packages`
+ * target checks them (installing what is missing, as root), so a direct run checks the same.
+ */
 function checkTools(): void {
-  const missing = ["nginx", "prometheus", "promtool", "prometheus-nginx-exporter", "supervisord", "openssl"].filter(
-    (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0,
-  );
-  if (missing.length > 0) {
-    throw new Error(`missing: ${missing.join(", ")}. Run \`make setup\` (as root), or install the Debian packages nginx prometheus prometheus-nginx-exporter supervisor openssl`);
-  }
+  const check = spawnSync("make", ["--no-print-directory", "-s", "-C", ROOT, "system-packages"], { encoding: "utf8" });
+  if (check.status !== 0) throw new Error(`${(check.stdout + check.stderr).trim()}`);
 }
 
 /**

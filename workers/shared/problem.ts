@@ -14,12 +14,15 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-const TITLES: Record<number, string> = {
+/** Every status's title, for the workers and for nginx's own errors (its config is rendered from this). */
+export const PROBLEM_TITLES: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
   429: "Too Many Requests",
@@ -31,7 +34,7 @@ const TITLES: Record<number, string> = {
 
 export function problemResponse(problem: Problem, headers: HeadersInit = {}): Response {
   const { status, detail, title, type, ...extensions } = problem;
-  const body = { type: type ?? "about:blank", title: title ?? TITLES[status] ?? "Error", status, detail, ...extensions };
+  const body = { type: type ?? "about:blank", title: title ?? PROBLEM_TITLES[status] ?? "Error", status, detail, ...extensions };
   const response = new Response(JSON.stringify(body), { status, headers });
   response.headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
   return response;
