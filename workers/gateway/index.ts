@@ -12,7 +12,7 @@ import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../shared/problem.ts";
 import { metricsResponse } from "../shared/metrics.ts";
 import type { GatewayEnv } from "./app-context.ts";
-import { registry } from "./gateway-metrics.ts";
+import { metrics, registry } from "./gateway-metrics.ts";
 import { basicAuthentication } from "./middleware/basic-auth/index.ts";
 import { observe } from "./middleware/observe/index.ts";
 import { rateLimit } from "./middleware/rate-limit/index.ts";
@@ -33,7 +33,15 @@ const notFound = (c: { req: { method: string; path: string } }) =>
 const app = new OpenAPIHono<GatewayEnv>({ strict: true });
 
 app.use(requestId());
-app.use("/predict", observe());
+app.use(
+  "/predict",
+  observe({
+    record({ variant, status, seconds }) {
+      metrics.requests.inc({ variant, status: String(status) });
+      metrics.duration.observe(seconds, { variant });
+    },
+  }),
+);
 app.post(
   "/predict",
   rateLimit({
@@ -43,14 +51,26 @@ app.post(
     clientIpHeader: env.CLIENT_IP_HEADER,
     limiterDeadlineMs: Number(env.RATE_LIMITER_DEADLINE_MS),
     onLimiterError: env.RATE_LIMIT_FAIL_OPEN === "true" ? "fail-open" : "fail-closed",
+    onRefused: () => metrics.rateLimited.inc(),
   }),
-  basicAuthentication({ users: env.API_USERS, realm: "fortress", cacheSeconds: 300, hashesPerSecond: Number(env.AUTH_HASHES_PER_SECOND) }),
+  basicAuthentication({
+    users: env.API_USERS,
+    realm: "fortress",
+    cacheSeconds: 300,
+    hashesPerSecond: Number(env.AUTH_HASHES_PER_SECOND),
+    onRefused: (reason) => (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
+  }),
   validatePrediction(),
-  predict({ timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS) }),
+  predict({
+    timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS),
+    onResend: (variant) => metrics.upstreamResends.inc({ variant }),
+    onUpstreamError: (variant) => metrics.upstreamErrors.inc({ variant }),
+  }),
 );
 app.all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }));
 
-app.get("/health", health);
+const healthOfUpstreams = health({ onProbe: () => metrics.healthProbes.inc() });
+app.get("/health", healthOfUpstreams);
 registerPredictDocs(app.openAPIRegistry);
 const openApiDocument = app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO });
 app.get("/openapi.json", (c) => c.json(openApiDocument));
@@ -66,7 +86,7 @@ app.onError((error, c) => {
 export default app;
 
 const ops = new Hono<GatewayEnv>()
-  .get("/health", health)
+  .get("/health", healthOfUpstreams)
   .get("/metrics", () => metricsResponse(registry))
   .notFound(notFound);
 

@@ -8,7 +8,6 @@
  */
 import { withTimeout } from "../../shared/with-timeout.ts";
 import type { AppContext } from "../app-context.ts";
-import { metrics } from "../gateway-metrics.ts";
 
 export const PROBE_INTERVAL_MS = 1000;
 const PROBE_TIMEOUT_MS = 2000;
@@ -24,10 +23,6 @@ interface Probed {
   upstreams: { v1: UpstreamState; v2: UpstreamState };
 }
 
-let lastProbe: Probed | undefined;
-/** When the probe under way started; a probe whose request was cancelled never clears it, so it expires. */
-let probeStartedAt = 0;
-
 async function probe(upstream: Fetcher): Promise<UpstreamState> {
   try {
     const response = await withTimeout(PROBE_TIMEOUT_MS, (signal) => upstream.fetch("http://upstream/health", { signal }));
@@ -38,27 +33,39 @@ async function probe(upstream: Fetcher): Promise<UpstreamState> {
   }
 }
 
-async function probeUpstreams(env: Env): Promise<void> {
-  probeStartedAt = Date.now();
-  metrics.healthProbes.inc();
-  try {
-    const [v1, v2] = await Promise.all([probe(env.V1), probe(env.V2)]);
-    lastProbe = { checkedAt: Date.now(), upstreams: { v1, v2 } };
-  } finally {
-    probeStartedAt = 0;
-  }
+export interface HealthOptions {
+  /** Told of each round of probes of the upstreams. */
+  onProbe?: () => void;
 }
 
-export async function health(c: AppContext): Promise<Response> {
-  const now = Date.now();
-  const stale = !lastProbe || now - lastProbe.checkedAt >= PROBE_INTERVAL_MS;
-  const probing = now - probeStartedAt < PROBE_TIMEOUT_MS;
-  if (stale && !probing) {
-    const probed = probeUpstreams(c.env);
-    if (lastProbe) c.executionCtx.waitUntil(probed);
-    else await probed;
+/** One handler, and one probe state, for every route that serves it (the public app and Ops). */
+export function health(options: HealthOptions = {}) {
+  let lastProbe: Probed | undefined;
+  /** When the probe under way started; a probe whose request was cancelled never clears it, so it expires. */
+  let probeStartedAt = 0;
+
+  async function probeUpstreams(env: Env): Promise<void> {
+    probeStartedAt = Date.now();
+    options.onProbe?.();
+    try {
+      const [v1, v2] = await Promise.all([probe(env.V1), probe(env.V2)]);
+      lastProbe = { checkedAt: Date.now(), upstreams: { v1, v2 } };
+    } finally {
+      probeStartedAt = 0;
+    }
   }
-  if (!lastProbe) return c.json({ status: "unknown", detail: "the first probe of the upstreams is under way" }, 503, { "Retry-After": "1" });
-  const { v1, v2 } = lastProbe.upstreams;
-  return c.json({ status: v1.ok && v2.ok ? "ok" : "degraded", checked_ms_ago: Date.now() - lastProbe.checkedAt, upstreams: lastProbe.upstreams });
+
+  return async function health(c: AppContext): Promise<Response> {
+    const now = Date.now();
+    const stale = !lastProbe || now - lastProbe.checkedAt >= PROBE_INTERVAL_MS;
+    const probing = now - probeStartedAt < PROBE_TIMEOUT_MS;
+    if (stale && !probing) {
+      const probed = probeUpstreams(c.env);
+      if (lastProbe) c.executionCtx.waitUntil(probed);
+      else await probed;
+    }
+    if (!lastProbe) return c.json({ status: "unknown", detail: "the first probe of the upstreams is under way" }, 503, { "Retry-After": "1" });
+    const { v1, v2 } = lastProbe.upstreams;
+    return c.json({ status: v1.ok && v2.ok ? "ok" : "degraded", checked_ms_ago: Date.now() - lastProbe.checkedAt, upstreams: lastProbe.upstreams });
+  };
 }

@@ -6,7 +6,6 @@ import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
 import { withTimeout } from "../../shared/with-timeout.ts";
 import type { AppContext } from "../app-context.ts";
-import { metrics } from "../gateway-metrics.ts";
 
 export const EXPERIMENT_HEADER = "X-Experiment-Group";
 /** Sends of one request to an upstream whose connection fails at once (see forward). */
@@ -18,7 +17,15 @@ export function chooseVariant(experimentGroup: string | undefined): Variant {
   return experimentGroup?.trim().toLowerCase() === "debug" ? "v2" : "v1";
 }
 
-async function forward(c: AppContext, variant: Variant, timeoutMs: number): Promise<Response> {
+export interface PredictOptions {
+  timeoutMs: number;
+  /** Told when a request is sent to an upstream again after its connection failed at once. */
+  onResend?: (variant: Variant) => void;
+  /** Told of each upstream failure: unreachable, too slow, or answering 5xx. */
+  onUpstreamError?: (variant: Variant) => void;
+}
+
+async function forward(c: AppContext, variant: Variant, { timeoutMs, onResend }: PredictOptions): Promise<Response> {
   const upstream = variant === "v1" ? c.env.V1 : c.env.V2;
   const send = (signal: AbortSignal) =>
     upstream.fetch("http://upstream/predict", {
@@ -37,7 +44,7 @@ async function forward(c: AppContext, variant: Variant, timeoutMs: number): Prom
           // replica restarting) fail at once, and the pool may hold several: send again, up to
           // MAX_ATTEMPTS in all. Safe, as a prediction has no side effects; never after a timeout.
           if ((error as Error)?.name === "TimeoutError" || attempt === MAX_ATTEMPTS) throw error;
-          metrics.upstreamResends.inc({ variant });
+          onResend?.(variant);
           // The pause lets the runtime notice the other closed connections of its pool and drop
           // them: sent again at once, all three attempts met closed connections (measured).
           await new Promise((resolve) => setTimeout(resolve, RESEND_PAUSE_MS));
@@ -53,13 +60,13 @@ async function forward(c: AppContext, variant: Variant, timeoutMs: number): Prom
   }
 }
 
-export function predict(options: { timeoutMs: number }) {
+export function predict(options: PredictOptions) {
   return async function predict(c: AppContext): Promise<Response> {
     const variant = chooseVariant(c.req.header(EXPERIMENT_HEADER));
     c.set("variant", variant);
-    const upstream = await forward(c, variant, options.timeoutMs);
+    const upstream = await forward(c, variant, options);
     // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
-    if (upstream.status >= 500) metrics.upstreamErrors.inc({ variant });
+    if (upstream.status >= 500) options.onUpstreamError?.(variant);
     const response =
       upstream.status >= 500 && upstream.headers.get("Content-Type") !== PROBLEM_CONTENT_TYPE
         ? // Not ours to explain (e.g. nginx's 502 page): say it plainly.

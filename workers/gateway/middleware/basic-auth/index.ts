@@ -5,7 +5,6 @@ import { HTTPException } from "hono/http-exception";
 import { auth as parseBasicCredentials } from "hono/utils/basic-auth";
 import { problemResponse } from "../../../shared/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
-import { metrics } from "../../gateway-metrics.ts";
 import { takeTokens } from "../../rate-limiter/gcra.ts";
 import { parseUsers, PBKDF2_ITERATIONS, verifyPassword, type StoredHash } from "./password-hash.ts";
 
@@ -24,6 +23,8 @@ export interface BasicAuthOptions {
    * each here), so this caps the share of its time that strangers can make it spend.
    */
   hashesPerSecond: number;
+  /** Told of each refusal: wrong or missing credentials (401), or the hash budget spent (429). */
+  onRefused?: (reason: "unauthorized" | "throttled") => void;
 }
 
 /** Checked for an unknown user, so that a wrong name costs the same time as a wrong password. */
@@ -65,8 +66,9 @@ export function basicAuthentication(options: BasicAuthOptions): MiddlewareHandle
   let budgetTat = 0;
   const verified = new ExpiringSet();
   const refused = new ExpiringSet();
+  const onRefused = options.onRefused ?? (() => {});
   const unauthorized = () => {
-    metrics.authFailures.inc();
+    onRefused("unauthorized");
     return new HTTPException(401, {
       res: problemResponse(
         { status: 401, detail: "send valid credentials with HTTP Basic authentication" },
@@ -80,7 +82,7 @@ export function basicAuthentication(options: BasicAuthOptions): MiddlewareHandle
     const grant = takeTokens(budgetTat, now, 1, budget);
     budgetTat = grant.tat;
     if (grant.granted === 1) return;
-    metrics.authThrottled.inc();
+    onRefused("throttled");
     const retryAfter = Math.max(1, Math.ceil(grant.retryAfterMs / 1000));
     throw new HTTPException(429, {
       res: problemResponse(

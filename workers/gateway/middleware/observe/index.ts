@@ -1,6 +1,17 @@
 import type { MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../../app-context.ts";
-import { metrics } from "../../gateway-metrics.ts";
+
+export interface Answered {
+  /** v1, v2, or "none" when the request was refused before a variant was chosen. */
+  variant: string;
+  status: number;
+  seconds: number;
+}
+
+export interface ObserveOptions {
+  /** Told of every answer: where requests are counted by status, the one place. */
+  record: (answered: Answered) => void;
+}
 
 /**
  * Counts and times each request, and writes one JSON log line for each refused or failed one
@@ -8,15 +19,13 @@ import { metrics } from "../../gateway-metrics.ts";
  * of the CPU under load, through the log pipe). Mounted on /predict only, so that health checks
  * and scrapes do not drown the figures that matter.
  */
-export function observe(): MiddlewareHandler<GatewayEnv> {
+export function observe(options: ObserveOptions): MiddlewareHandler<GatewayEnv> {
   return async function observe(c, next) {
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;
     const variant = c.get("variant") ?? "none";
-    const status = String(c.res.status);
-    metrics.requests.inc({ variant, status });
-    metrics.duration.observe(seconds, { variant });
+    options.record({ variant, status: c.res.status, seconds });
     if (c.res.status < 400) return;
     console.log(
       JSON.stringify({

@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../../../shared/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
-import { metrics } from "../../gateway-metrics.ts";
 import type { RatePolicy } from "../../rate-limiter/gcra.ts";
 import type { LimiterStore } from "../../rate-limiter/limiter-store.ts";
 import { withDeadline } from "../../../shared/with-timeout.ts";
@@ -15,6 +14,8 @@ export type RateLimitOptions = {
   clientIpHeader: string;
   /** How long the object may take to answer before it counts as unreachable (the policy below applies). */
   limiterDeadlineMs: number;
+  /** Told of each request refused with 429. */
+  onRefused?: () => void;
 } & (
   | { onLimiterError: "fail-closed" }
   /** Let requests through when the limiter cannot be reached: availability over protection. */
@@ -43,6 +44,7 @@ interface Lease {
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayEnv> {
   const { store, policy, clientIpHeader, limiterDeadlineMs, onLimiterError } = options;
+  const onRefused = options.onRefused ?? (() => {});
   const leaseSize = Math.max(1, Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)));
   const leases = new Map<string, Lease>();
   /** Clients for whom a request for a batch of tokens is under way. */
@@ -50,7 +52,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
   const policyHeader = `"per-ip";q=${policy.ratePerSecond};w=1`;
 
   function limited(retryAfterMs: number, resetMs: number): never {
-    metrics.rateLimited.inc();
+    onRefused();
     const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
     const res = problemResponse(
       { status: 429, detail: `rate limit of ${policy.ratePerSecond}/s (burst ${policy.burst}) reached; retry in ${retryAfter} s` },

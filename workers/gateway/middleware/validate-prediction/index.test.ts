@@ -1,5 +1,21 @@
+/** Validation on a tiny app: the middleware alone, its handler echoing the sentence it was left. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
-import { postPredict } from "../../test-support.ts";
+import type { GatewayEnv } from "../../app-context.ts";
+import { validatePrediction } from "./index.ts";
+
+const app = new Hono<GatewayEnv>()
+  .post("/predict", validatePrediction(), (c) => c.json({ sentence: c.get("sentence") }))
+  .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response("unexpected", { status: 500 })));
+
+async function postPredict(sentence: unknown, options: { headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+  return app.request("/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...options.headers },
+    body: options.body ?? JSON.stringify({ sentence }),
+  });
+}
 
 async function problemOf(response: Response) {
   expect(response.headers.get("Content-Type")).toBe("application/problem+json");

@@ -1,0 +1,35 @@
+/** Observation on a tiny app: every answer is recorded once, with its variant and status. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { describe, expect, it } from "vitest";
+import type { GatewayEnv } from "../../app-context.ts";
+import { observe, type Answered } from "./index.ts";
+
+function tinyApp() {
+  const recorded: Answered[] = [];
+  const app = new Hono<GatewayEnv>()
+    .use(observe({ record: (answered) => recorded.push(answered) }))
+    .get("/v2", (c) => {
+      c.set("variant", "v2");
+      return c.text("ok");
+    })
+    .get("/refused", () => {
+      throw new HTTPException(429, { res: new Response("slow down", { status: 429 }) });
+    })
+    .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response("unexpected", { status: 500 })));
+  return { app, recorded };
+}
+
+describe("observe", () => {
+  it("records an answer's variant, status and duration", async () => {
+    const { app, recorded } = tinyApp();
+    await app.request("/v2");
+    expect(recorded).toEqual([{ variant: "v2", status: 200, seconds: expect.any(Number) }]);
+  });
+
+  it("records a refusal made before any variant was chosen as variant none", async () => {
+    const { app, recorded } = tinyApp();
+    await app.request("/refused");
+    expect(recorded).toEqual([{ variant: "none", status: 429, seconds: expect.any(Number) }]);
+  });
+});
