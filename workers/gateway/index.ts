@@ -17,13 +17,13 @@ import { basicAuthentication } from "./middleware/basic-auth/index.ts";
 import { observe } from "./middleware/observe/index.ts";
 import { rateLimit } from "./middleware/rate-limit/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
-import { validatePrediction } from "./middleware/validate-prediction/index.ts";
+import { predictionSchemaHook, validatePrediction } from "./middleware/validate-prediction/index.ts";
 import { policyFromVars } from "./rate-limiter/gcra.ts";
 import { durableObjectStore } from "./rate-limiter/limiter-store.ts";
 import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
-import { predict, registerPredictDocs } from "./routes/predict.ts";
+import { predict, predictRoute } from "./routes/predict.ts";
 
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 
@@ -42,8 +42,10 @@ app.use(
     },
   }),
 );
-app.post(
-  "/predict",
+app.openapi(
+  {
+    ...predictRoute,
+    middleware: [
   rateLimit({
     // wrangler types cannot see the class behind the binding; it is this worker's RateLimiter.
     store: durableObjectStore(env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>, Number(env.RATE_LIMITER_SHARDS)),
@@ -61,17 +63,20 @@ app.post(
     onRefused: (reason) => (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
   }),
   validatePrediction(),
+    ],
+  },
   predict({
     timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS),
     onResend: (variant) => metrics.upstreamResends.inc({ variant }),
     onUpstreamError: (variant) => metrics.upstreamErrors.inc({ variant }),
   }),
+  predictionSchemaHook,
 );
 app.all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }));
 
 const healthOfUpstreams = health({ onProbe: () => metrics.healthProbes.inc() });
 app.get("/health", healthOfUpstreams);
-registerPredictDocs(app.openAPIRegistry);
+app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
 const openApiDocument = app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO });
 app.get("/openapi.json", (c) => c.json(openApiDocument));
 app.get("/docs", docs);

@@ -9,14 +9,17 @@ import { MAX_SENTENCE_LENGTH } from "../shared/prediction-contract.ts";
 import type { Problem } from "../shared/problem.ts";
 
 export const PredictRequest = z
-  .object({
+  .object(
+    {
     sentence: z
       .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
       .trim()
       .min(1, { error: "must not be empty or only white space" })
       .max(MAX_SENTENCE_LENGTH, { error: `must be at most ${MAX_SENTENCE_LENGTH} characters` })
       .openapi({ example: "I love this!" }),
-  })
+    },
+    { error: "must be a JSON object" },
+  )
   .openapi("PredictRequest");
 
 export const Label = z.enum(LABELS).openapi("Label");
@@ -40,31 +43,17 @@ export interface InvalidField {
   reason: string;
 }
 
+/** The problem of a body whose JSON does not fit the schema: a 422 naming each field. */
+export function invalidInput(issues: readonly { path: readonly PropertyKey[]; message: string }[]): Problem {
+  const errors: InvalidField[] = issues.map((issue) => ({ field: issue.path.map(String).join(".") || "(body)", reason: issue.message }));
+  return { status: 422, detail: "the input is invalid", errors };
+}
+
 /**
- * The checks of a /predict body, in the order a client can fix them: media type (415), size (413,
- * checked by the caller, which knows how its body arrives), JSON syntax (400), schema (422).
+ * The checks of a /predict body before its schema, in the order a client can fix them: media type
+ * (415), size (413, checked by the caller, which knows how its body arrives), JSON syntax (400).
  */
 export function mediaTypeProblem(contentType: string | null | undefined): Problem | undefined {
   const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   return mediaType === "application/json" ? undefined : { status: 415, detail: "send the body as application/json" };
-}
-
-/** The trimmed sentence of a body, or the problem with it (400 or 422, naming each field). */
-export function parsePredictionBody(text: string): { sentence: string } | Problem {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { status: 400, detail: "the body is not valid JSON" };
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return { status: 422, detail: "the input is invalid", errors: [{ field: "(body)", reason: "must be a JSON object" }] };
-  }
-  const result = PredictRequest.safeParse(body);
-  if (result.success) return { sentence: result.data.sentence };
-  const errors: InvalidField[] = result.error.issues.map((issue) => ({
-    field: issue.path.join(".") || "(body)",
-    reason: issue.message,
-  }));
-  return { status: 422, detail: "the input is invalid", errors };
 }

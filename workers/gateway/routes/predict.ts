@@ -1,11 +1,11 @@
 /** POST /predict: forwards a validated sentence to v1, or to v2 for the "debug" experiment group. */
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
 import type { Variant } from "../../shared/prediction-contract.ts";
 import { PredictRequest, V1Prediction, V2Prediction } from "../predict-schema.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
 import { withTimeout } from "../../shared/with-timeout.ts";
-import type { AppContext } from "../app-context.ts";
+import type { AppContext, GatewayEnv } from "../app-context.ts";
 
 export const EXPERIMENT_HEADER = "X-Experiment-Group";
 /** Sends of one request to an upstream whose connection fails at once (see forward). */
@@ -60,8 +60,47 @@ async function forward(c: AppContext, variant: Variant, { timeoutMs, onResend }:
   }
 }
 
-export function predict(options: PredictOptions) {
-  return async function predict(c: AppContext): Promise<Response> {
+const problemContent = { "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) } };
+
+/**
+ * POST /predict, declared once: what the app serves (index.ts passes this route, its middleware
+ * and handler to app.openapi) and what /openapi.json says, the body's schema included.
+ */
+export const predictRoute = createRoute({
+  method: "post",
+  path: "/predict",
+  summary: "Classify the emotion of a short text",
+  security: [{ basicAuth: [] }],
+  request: {
+    headers: z.object({
+      [EXPERIMENT_HEADER]: z.string().optional().openapi({ description: '"debug" routes to v2 (probabilities and model details)' }),
+    }),
+    body: { required: true, content: { "application/json": { schema: PredictRequest } } },
+  },
+  responses: {
+    200: {
+      description: "The predicted label (v1), or the debug payload (v2). X-Variant says which answered.",
+      content: { "application/json": { schema: z.union([V1Prediction, V2Prediction]) } },
+    },
+    400: { description: "The body is not valid JSON", content: problemContent },
+    401: { description: "Missing or wrong credentials", content: problemContent },
+    413: { description: "The body is larger than 16 KiB", content: problemContent },
+    415: { description: "The body is not application/json", content: problemContent },
+    422: { description: "The sentence is missing, not a string, empty or too long", content: problemContent },
+    429: { description: "Rate limit reached, or too many sign-ins with new credentials at once; see Retry-After", content: problemContent },
+    500: { description: "The gateway failed; its log has the request id", content: problemContent },
+    502: { description: "The model answered with an error of its own", content: problemContent },
+    503: { description: "The model or the rate limiter is unavailable, or no users are configured; see Retry-After", content: problemContent },
+    504: { description: "The model did not answer in time", content: problemContent },
+  },
+});
+
+/**
+ * The handler of POST /predict. It passes the upstream's body on as it streams in: its shape is
+ * the inference worker's (tested end to end), which TypeScript cannot see, hence the one cast.
+ */
+export function predict(options: PredictOptions): RouteHandler<typeof predictRoute, GatewayEnv> {
+  async function predict(c: AppContext): Promise<Response> {
     const variant = chooseVariant(c.req.header(EXPERIMENT_HEADER));
     c.set("variant", variant);
     const upstream = await forward(c, variant, options);
@@ -76,38 +115,7 @@ export function predict(options: PredictOptions) {
     const retryAfter = response.headers.get("Retry-After");
     if (retryAfter) headers.set("Retry-After", retryAfter);
     return new Response(response.body, { status: response.status, headers });
-  };
+  }
+  return predict as unknown as RouteHandler<typeof predictRoute, GatewayEnv>;
 }
 
-const problemContent = { "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) } };
-
-/** The OpenAPI description of POST /predict, from the same schemas that validate it. */
-export function registerPredictDocs(registry: OpenAPIHono["openAPIRegistry"]): void {
-  registry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
-  registry.registerPath({
-    method: "post",
-    path: "/predict",
-    summary: "Classify the emotion of a short text",
-    security: [{ basicAuth: [] }],
-    request: {
-      headers: z.object({
-        [EXPERIMENT_HEADER]: z.string().optional().openapi({ description: '"debug" routes to v2 (probabilities and model details)' }),
-      }),
-      body: { required: true, content: { "application/json": { schema: PredictRequest } } },
-    },
-    responses: {
-      200: {
-        description: "The predicted label (v1), or the debug payload (v2). X-Variant says which answered.",
-        content: { "application/json": { schema: z.union([V1Prediction, V2Prediction]) } },
-      },
-      400: { description: "The body is not valid JSON", content: problemContent },
-      401: { description: "Missing or wrong credentials", content: problemContent },
-      413: { description: "The body is larger than 16 KiB", content: problemContent },
-      415: { description: "The body is not application/json", content: problemContent },
-      422: { description: "The sentence is missing, not a string, empty or too long", content: problemContent },
-      429: { description: "Rate limit reached; see Retry-After", content: problemContent },
-      503: { description: "The model or the rate limiter is unavailable", content: problemContent },
-      504: { description: "The model did not answer in time", content: problemContent },
-    },
-  });
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { opsOfWorkerUnderTest as ops, workerUnderTest as gateway } from "../../shared/worker-under-test.ts";
-import { postPredict } from "../test-support.ts";
+import { freshIp, postPredict } from "../test-support.ts";
 
 describe("the gateway's other routes", () => {
   it("describes POST /predict in /openapi.json, from the validation schema", async () => {
@@ -9,6 +9,27 @@ describe("the gateway's other routes", () => {
     expect(operation.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/PredictRequest");
     expect(document.components.schemas.PredictRequest.properties.sentence.maxLength).toBe(5000);
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["200", "401", "415", "422", "429"]));
+  });
+
+  it("documents every status POST /predict answers: each one the chain gives here, and those of its failures", async () => {
+    const document = await (await gateway.fetch("http://gateway/openapi.json")).json<any>();
+    const documented = Object.keys(document.paths["/predict"].post.responses).map(Number);
+    const ip = freshIp();
+    const answered = await Promise.all([
+      postPredict("I love this!"),
+      postPredict(null, { body: "{not json" }),
+      postPredict("hi", { authorization: null }),
+      postPredict(null, { body: JSON.stringify({ sentence: "a".repeat(17 * 1024) }) }),
+      postPredict("hi", { headers: { "Content-Type": "text/plain" } }),
+      postPredict(42),
+    ]);
+    for (let i = 0; i < 6; i++) await postPredict("hi", { ip });
+    const limited = await postPredict("hi", { ip });
+    const seen = [...answered, limited].map((r) => r.status);
+    expect(seen).toEqual([200, 400, 401, 413, 415, 422, 429]);
+    // Not to be caused from a test: the gateway failing (500), the model failing (502), unreachable
+    // or no users (503), too slow (504).
+    expect(documented.sort()).toEqual([...seen, 500, 502, 503, 504].sort());
   });
 
   it("serves /docs as one page with no CDN", async () => {

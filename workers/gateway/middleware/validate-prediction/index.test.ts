@@ -1,13 +1,18 @@
-/** Validation on a tiny app: the middleware alone, its handler echoing the sentence it was left. */
-import { Hono } from "hono";
+/**
+ * Validation on a tiny app: POST /predict as the gateway declares it (its schema, this middleware
+ * and the schema's hook), the handler echoing the sentence it was left.
+ */
+import { OpenAPIHono, type RouteHandler } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
-import type { GatewayEnv } from "../../app-context.ts";
-import { validatePrediction } from "./index.ts";
+import type { AppContext, GatewayEnv } from "../../app-context.ts";
+import { predictRoute } from "../../routes/predict.ts";
+import { predictionSchemaHook, validatePrediction } from "./index.ts";
 
-const app = new Hono<GatewayEnv>()
-  .post("/predict", validatePrediction(), (c) => c.json({ sentence: c.get("sentence") }))
-  .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response("unexpected", { status: 500 })));
+const echo = (c: AppContext) => c.json({ sentence: c.get("sentence") });
+const app = new OpenAPIHono<GatewayEnv>()
+  .openapi({ ...predictRoute, middleware: [validatePrediction()] }, echo as unknown as RouteHandler<typeof predictRoute, GatewayEnv>, predictionSchemaHook)
+  .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response(`unexpected: ${error}`, { status: 500 })));
 
 async function postPredict(sentence: unknown, options: { headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
   return app.request("/predict", {
