@@ -4,7 +4,7 @@
  * because workerd's clock moves in whole milliseconds here: one sentence reads 0 or 1 ms.
  * Never deployed.
  */
-import { classifier } from "../../workers/shared/classifier.ts";
+import { classifier } from "../../workers/shared/inference/classifier.ts";
 
 const BATCH = 100;
 

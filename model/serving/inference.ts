@@ -14,7 +14,7 @@ import { useCompiledWasm } from "./ort-wasm-module.ts";
 
 export interface ClassifierAssets {
   /** model/emotion.onnx */
-  model: ArrayBuffer | Uint8Array;
+  model: ArrayBuffer | Uint8Array<ArrayBuffer>;
   /** model/featurizer.json */
   featurizer: FeaturizerData;
   /** onnxruntime-web's ort-wasm-simd-threaded.wasm, compiled (in workerd: imported as a module). */

@@ -11,7 +11,7 @@ import { evaluate } from "./evaluation.ts";
 import { Featurizer } from "../serving/featurizer.ts";
 import { EmotionClassifier } from "../serving/inference.ts";
 import { LABELS } from "../serving/labels.ts";
-import { MODEL_DIR, readClassifierAssets } from "../serving/node-assets.ts";
+import { MODEL_DIR, readClassifierAssets } from "./node-assets.ts";
 import { decodeOnnx, forwardPass } from "./onnx-export.ts";
 import { dataPaths } from "./train.ts";
 

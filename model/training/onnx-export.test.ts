@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-web/wasm";
-import { compileOrtWasm } from "../serving/node-assets.ts";
+import { compileOrtWasm } from "./node-assets.ts";
 import { decodeOnnx, encodeOnnx, forwardPass } from "./onnx-export.ts";
 import { INPUT_IDS, INPUT_VALUES, OUTPUT } from "../serving/graph-names.ts";
 import { useCompiledWasm } from "../serving/ort-wasm-module.ts";

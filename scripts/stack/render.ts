@@ -11,8 +11,8 @@ import { createRequire } from "node:module";
 import { localSecrets } from "./secrets.ts";
 import { paths, readWranglerConfig, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
 import { workerdConfig } from "./workerd-config.ts";
-import { PROBLEM_TITLES } from "../../workers/shared/problem.ts";
-import { SANE_REQUEST_ID } from "../../workers/shared/request-id.ts";
+import { PROBLEM_TITLES } from "../../workers/shared/http/problem.ts";
+import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
 /** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
 export function renderTemplate(template: string, values: Record<string, string>): string {

@@ -1,6 +1,6 @@
 /** The gateway process's metrics (Prometheus text at GET /metrics, scraped internally only). */
-import { createRegistry, LATENCY_BUCKETS } from "../shared/metrics.ts";
-import { VARIANTS } from "../shared/prediction-contract.ts";
+import { createRegistry, LATENCY_BUCKETS } from "../shared/http/metrics.ts";
+import { VARIANTS } from "../shared/inference/prediction-contract.ts";
 
 export const registry = createRegistry();
 

@@ -5,8 +5,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import { LABELS } from "../../model/serving/labels.ts";
-import { MAX_SENTENCE_LENGTH } from "../shared/prediction-contract.ts";
-import type { Problem } from "../shared/problem.ts";
+import { MAX_SENTENCE_LENGTH } from "../shared/inference/prediction-contract.ts";
+import type { Problem } from "../shared/http/problem.ts";
 
 export const PredictRequest = z
   .object(

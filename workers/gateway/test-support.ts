@@ -1,5 +1,5 @@
 /** Helpers of the gateway's tests: requests that carry what nginx would set (the client IP header). */
-import { workerUnderTest } from "../shared/worker-under-test.ts";
+import { workerUnderTest } from "../shared/testing/worker-under-test.ts";
 import { TEST_PASSWORD, TEST_USER } from "./test-credentials.ts";
 
 export { TEST_PASSWORD, TEST_USER };

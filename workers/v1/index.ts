@@ -1,5 +1,5 @@
 /** v1: the production variant. Its body is exactly {"prediction value": label}, as the exam stack's. */
-import { createInferenceWorker } from "../shared/inference-worker.ts";
+import { createInferenceWorker } from "../shared/inference/inference-worker.ts";
 
 const worker = createInferenceWorker("v1", ({ label }) => ({ "prediction value": label }));
 

@@ -1,6 +1,6 @@
 /** v2: the debug variant. The v1 body plus every probability, the model's identity and timing. */
 import { LABELS } from "../../model/serving/labels.ts";
-import { createInferenceWorker } from "../shared/inference-worker.ts";
+import { createInferenceWorker } from "../shared/inference/inference-worker.ts";
 
 const worker = createInferenceWorker("v2", ({ label, probabilities, model, inferenceMs, replica, requestId }) => ({
   "prediction value": label,

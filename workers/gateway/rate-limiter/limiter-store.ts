@@ -2,7 +2,7 @@
  * Where the rate-limit middleware gets its tokens: one interface, the Durable Object store for the
  * worker, an in-memory one (with a clock of the caller's) for the middleware's tests.
  */
-import { stableHash } from "../../shared/stable-hash.ts";
+import { stableHash } from "../stable-hash.ts";
 import { takeTokens, type Grant, type RatePolicy } from "./gcra.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 

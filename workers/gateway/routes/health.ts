@@ -6,7 +6,7 @@
  * makes at most one probe of each upstream a second per gateway isolate, and a hung upstream
  * never makes /health itself hang. Only the very first call, with nothing known yet, waits.
  */
-import { withTimeout } from "../../shared/with-timeout.ts";
+import { withTimeout } from "../../shared/http/with-timeout.ts";
 import type { AppContext } from "../app-context.ts";
 
 export const PROBE_INTERVAL_MS = 1000;

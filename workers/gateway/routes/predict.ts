@@ -1,10 +1,10 @@
 /** POST /predict: forwards a validated sentence to v1, or to v2 for the "debug" experiment group. */
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import type { Variant } from "../../shared/prediction-contract.ts";
+import type { Variant } from "../../shared/inference/prediction-contract.ts";
 import { PredictRequest, V1Prediction, V2Prediction } from "../predict-schema.ts";
-import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/problem.ts";
-import { REQUEST_ID_HEADER } from "../../shared/request-id.ts";
-import { withTimeout } from "../../shared/with-timeout.ts";
+import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/http/problem.ts";
+import { REQUEST_ID_HEADER } from "../../shared/http/request-id.ts";
+import { withTimeout } from "../../shared/http/with-timeout.ts";
 import type { AppContext, GatewayEnv } from "../app-context.ts";
 
 export const EXPERIMENT_HEADER = "X-Experiment-Group";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { opsOfWorkerUnderTest as ops, workerUnderTest as gateway } from "../../shared/worker-under-test.ts";
+import { opsOfWorkerUnderTest as ops, workerUnderTest as gateway } from "../../shared/testing/worker-under-test.ts";
 import { freshIp, postPredict } from "../test-support.ts";
 
 describe("the gateway's other routes", () => {

@@ -3,7 +3,7 @@ import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { auth as parseBasicCredentials } from "hono/utils/basic-auth";
-import { problemResponse } from "../../../shared/problem.ts";
+import { problemResponse } from "../../../shared/http/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { takeTokens } from "../../rate-limiter/gcra.ts";
 import { parseUsers, PBKDF2_ITERATIONS, verifyPassword, type StoredHash } from "./password-hash.ts";

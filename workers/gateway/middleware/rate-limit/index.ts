@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { problemResponse } from "../../../shared/problem.ts";
+import { problemResponse } from "../../../shared/http/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import type { RatePolicy } from "../../rate-limiter/gcra.ts";
 import type { LimiterStore } from "../../rate-limiter/limiter-store.ts";
-import { withDeadline } from "../../../shared/with-timeout.ts";
+import { withDeadline } from "../../../shared/http/with-timeout.ts";
 
 export type RateLimitOptions = {
   /** Where the tokens come from: the Durable Objects, or memory in tests. */

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { REQUEST_ID_HEADER, requestIdFrom } from "../../../shared/request-id.ts";
+import { REQUEST_ID_HEADER, requestIdFrom } from "../../../shared/http/request-id.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 
 /** Gives every request an id (the client's, when sane) and every response the X-Request-Id header. */

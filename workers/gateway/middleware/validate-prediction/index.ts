@@ -2,8 +2,8 @@ import type { Hook } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { BODY_TOO_LARGE, MAX_BODY_BYTES } from "../../../shared/prediction-contract.ts";
-import { problemResponse, type Problem } from "../../../shared/problem.ts";
+import { BODY_TOO_LARGE, MAX_BODY_BYTES } from "../../../shared/inference/prediction-contract.ts";
+import { problemResponse, type Problem } from "../../../shared/http/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { invalidInput, mediaTypeProblem } from "../../predict-schema.ts";
 

@@ -10,13 +10,13 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Router } from "itty-router";
-import { LABELS, type Label } from "../../model/serving/labels.ts";
-import { ModelUnavailableError, type ModelInfo } from "../../model/serving/inference.ts";
+import { LABELS, type Label } from "../../../model/serving/labels.ts";
+import { ModelUnavailableError, type ModelInfo } from "../../../model/serving/inference.ts";
 import { classifier } from "./classifier.ts";
-import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "./metrics.ts";
+import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "../http/metrics.ts";
 import { sentenceOf, type Variant } from "./prediction-contract.ts";
-import { problemResponse } from "./problem.ts";
-import { REQUEST_ID_HEADER } from "./request-id.ts";
+import { problemResponse } from "../http/problem.ts";
+import { REQUEST_ID_HEADER } from "../http/request-id.ts";
 
 export interface InferenceEnv {
   /** Which process answered, reported by v2; set per replica by the local stack. */

@@ -3,7 +3,7 @@
  * input (or in API_PASSWORD), so it never shows in the process list or the shell history.
  */
 import { readFileSync } from "node:fs";
-import { hashPassword } from "./password-hash.ts";
+import { hashPassword } from "../workers/gateway/middleware/basic-auth/password-hash.ts";
 
 const user = process.argv[2];
 if (!user || user.includes(":")) {

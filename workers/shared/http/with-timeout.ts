@@ -10,7 +10,7 @@ export async function withTimeout<T>(ms: number, call: (signal: AbortSignal) => 
   try {
     return await call(controller.signal);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
@@ -26,6 +26,6 @@ export async function withDeadline<T>(ms: number, promise: Promise<T>): Promise<
   try {
     return await Promise.race([promise, deadline]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

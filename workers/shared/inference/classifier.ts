@@ -4,10 +4,10 @@
  * per isolate; it loads on first use.
  */
 import wasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
-import model from "../../model/emotion.onnx";
+import model from "../../../model/emotion.onnx";
 // JSON imports type ranges as number[]; the file is the trainer's FeaturizerData, checked at load.
-import featurizer from "../../model/featurizer.json";
-import type { FeaturizerData } from "../../model/serving/featurizer.ts";
-import { EmotionClassifier } from "../../model/serving/inference.ts";
+import featurizer from "../../../model/featurizer.json";
+import type { FeaturizerData } from "../../../model/serving/featurizer.ts";
+import { EmotionClassifier } from "../../../model/serving/inference.ts";
 
 export const classifier = new EmotionClassifier({ model, featurizer: featurizer as unknown as FeaturizerData, wasm });

@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FeaturizerData } from "./featurizer.ts";
-import type { ClassifierAssets } from "./inference.ts";
+import type { FeaturizerData } from "../serving/featurizer.ts";
+import type { ClassifierAssets } from "../serving/inference.ts";
 
 /** model/: the trained artifacts beside serving/ and training/. */
 export const MODEL_DIR = fileURLToPath(new URL("..", import.meta.url));

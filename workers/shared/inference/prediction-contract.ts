@@ -4,7 +4,7 @@
  * validates every request fully (gateway/predict-schema.ts, zod: 415, 413, 400, 422 with each
  * field named); an inference worker only refuses what it cannot classify.
  */
-import type { Problem } from "./problem.ts";
+import type { Problem } from "../http/problem.ts";
 
 /** The inference workers: v1 serves production traffic, v2 the "debug" experiment group. */
 export const VARIANTS = ["v1", "v2"] as const;
