@@ -50,7 +50,8 @@ app.openapi(
     // wrangler types cannot see the class behind the binding; it is this worker's RateLimiter.
     store: durableObjectStore(env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>, Number(env.RATE_LIMITER_SHARDS)),
     policy: policyFromVars(env),
-    clientIpHeader: env.CLIENT_IP_HEADER,
+    // The client's IP, as what stands in front says (nginx's X-Real-IP, Cloudflare's CF-Connecting-IP).
+    keyOf: (c) => c.req.header(env.CLIENT_IP_HEADER) ?? "unknown",
     limiterDeadlineMs: Number(env.RATE_LIMITER_DEADLINE_MS),
     onLimiterError: env.RATE_LIMIT_FAIL_OPEN === "true" ? "fail-open" : "fail-closed",
     onRefused: () => metrics.rateLimited.inc(),

@@ -12,7 +12,7 @@ function tinyApp() {
   vi.spyOn(Date, "now").mockReturnValue(now);
   let refused = 0;
   const app = new Hono()
-    .use(rateLimit({ store: memoryStore(POLICY), policy: POLICY, clientIpHeader: "X-Real-IP", limiterDeadlineMs: 500, onLimiterError: "fail-closed", onRefused: () => refused++ }))
+    .use(rateLimit({ store: memoryStore(POLICY), policy: POLICY, keyOf: (c) => c.req.header("X-Real-IP") ?? "unknown", limiterDeadlineMs: 500, onLimiterError: "fail-closed", onRefused: () => refused++ }))
     .get("/", (c) => c.text("served"))
     .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response("unexpected", { status: 500 })));
   const send = (ip: string, headers: Record<string, string> = {}) => app.request("/", { headers: { "X-Real-IP": ip, ...headers } });

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../../../shared/http/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
@@ -10,8 +10,8 @@ export type RateLimitOptions = {
   /** Where the tokens come from: the Durable Objects, or memory in tests. */
   store: LimiterStore;
   policy: RatePolicy;
-  /** The request header that carries the client's IP, set by what stands in front (nginx, Cloudflare). */
-  clientIpHeader: string;
+  /** Who the client is: each key has its own budget (the gateway: its IP, as what stands in front says). */
+  keyOf: (c: Context<GatewayEnv>) => string;
   /** How long the object may take to answer before it counts as unreachable (the policy below applies). */
   limiterDeadlineMs: number;
   /** Told of each request refused with 429. */
@@ -43,7 +43,7 @@ interface Lease {
  * could spend anyway: at the default 10/s that is one token, so every request asks the object).
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayEnv> {
-  const { store, policy, clientIpHeader, limiterDeadlineMs, onLimiterError } = options;
+  const { store, policy, keyOf, limiterDeadlineMs, onLimiterError } = options;
   const onRefused = options.onRefused ?? (() => {});
   const leaseSize = Math.max(1, Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)));
   const leases = new Map<string, Lease>();
@@ -115,7 +115,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
   }
 
   return async function rateLimit(c, next) {
-    const lease = await takeToken(c.req.header(clientIpHeader) ?? "unknown");
+    const lease = await takeToken(keyOf(c));
     if (lease === "unreachable") {
       if (onLimiterError === "fail-closed") {
         throw new HTTPException(503, {

@@ -16,7 +16,7 @@ function tinyApp() {
   const asked: number[] = [];
   const store: LimiterStore = { acquire: (client, want) => (asked.push(want), memory.acquire(client, want)) };
   const app = new Hono()
-    .use(rateLimit({ store, policy: POLICY, clientIpHeader: "X-Real-IP", limiterDeadlineMs: 500, onLimiterError: "fail-closed" }))
+    .use(rateLimit({ store, policy: POLICY, keyOf: (c) => c.req.header("X-Real-IP") ?? "unknown", limiterDeadlineMs: 500, onLimiterError: "fail-closed" }))
     .get("/", (c) => c.text("served"));
   vi.spyOn(Date, "now").mockImplementation(() => now);
   return {

@@ -2,7 +2,7 @@
  * When the rate limiter does not answer in time, or fails, the configured policy applies: on a
  * tiny app whose limiter store never answers (or throws), as no real object can be made to.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { describe, expect, it } from "vitest";
 import type { LimiterStore } from "../../rate-limiter/limiter-store.ts";
 import { rateLimit, type RateLimitOptions } from "./index.ts";
@@ -14,7 +14,7 @@ const failing: LimiterStore = { acquire: () => Promise.reject(new Error("storage
 
 function tinyApp(store: LimiterStore, onLimiterError: RateLimitOptions["onLimiterError"]) {
   const app = new Hono().use(
-    rateLimit({ store, policy: { ratePerSecond: 10, burst: 5 }, clientIpHeader: "X-Real-IP", limiterDeadlineMs: DEADLINE_MS, onLimiterError } as RateLimitOptions),
+    rateLimit({ store, policy: { ratePerSecond: 10, burst: 5 }, keyOf: (c: Context) => c.req.header("X-Real-IP") ?? "unknown", limiterDeadlineMs: DEADLINE_MS, onLimiterError } as RateLimitOptions),
   );
   app.get("/", (c) => c.text("served"));
   return async () => {
