@@ -29,8 +29,11 @@ node_modules/.installed: package.json package-lock.json
 
 setup: system-packages node_modules/.installed ## install what is missing (Debian packages, npm ci)
 
-model: node_modules/.installed ## train the emotion model from ../shared/data (DATA_PATH overrides)
+model: node_modules/.installed ## train a model version from ../shared/data (MODEL_CONFIG picks the settings; DATA_PATH the data)
 	npm run model:train
+
+models: node_modules/.installed ## list the model versions, their test-split figures, and which one v1 and v2 serve
+	npx tsx scripts/models.ts
 
 build: node_modules/.installed ## bundle the three workers into dist/ (what workerd serves and Cloudflare would receive)
 	npm run build
@@ -65,4 +68,4 @@ test: setup build ## typecheck, unit tests, then the stack end to end (stopped a
 bench: setup build ## measure the stack (rate limit raised): bench/results/<timestamp>.json and .md
 	npx tsx bench/run.ts
 
-.PHONY: help system-packages setup model build start-project stop-project status compose logs test bench
+.PHONY: help system-packages setup model models build start-project stop-project status compose logs test bench

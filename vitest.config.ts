@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { parse } from "smol-toml";
@@ -46,6 +47,8 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 API_USERS: `${TEST_USER}:${await hashPassword(TEST_PASSWORD)}`,
+                // A secret for this test run only.
+                FEEDBACK_SECRET: randomBytes(32).toString("base64url"),
                 // As the local stack runs it: behind nginx, which sets X-Real-IP.
                 CLIENT_IP_HEADER: "X-Real-IP",
                 // One token a second: a test's own requests (PBKDF2, first model load) take long

@@ -4,7 +4,11 @@
  * because workerd's clock moves in whole milliseconds here: one sentence reads 0 or 1 ms.
  * Never deployed.
  */
-import { classifier } from "../../workers/shared/inference/classifier.ts";
+import { classifierOf } from "../../workers/shared/inference/classifier.ts";
+import { selectedModel } from "../../workers/v1/selected-model.ts";
+
+/** v1's model, as make bench's stack serves it. */
+const classifier = classifierOf(selectedModel);
 
 const BATCH = 100;
 

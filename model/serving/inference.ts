@@ -19,6 +19,8 @@ export interface ClassifierAssets {
   featurizer: FeaturizerData;
   /** onnxruntime-web's ort-wasm-simd-threaded.wasm, compiled (in workerd: imported as a module). */
   wasm: WebAssembly.Module;
+  /** The version (model/versions/<version>): sha256 of emotion.onnx + featurizer.json, 12 digits. */
+  version: string;
 }
 
 export interface Prediction {
@@ -29,7 +31,7 @@ export interface Prediction {
 
 export interface ModelInfo {
   sha256: string;
-  /** Short form of the sha256: what a person compares. */
+  /** The model's version, as model/versions names it. */
   version: string;
   loadSeconds: number;
 }
@@ -67,7 +69,7 @@ async function load(assets: ClassifierAssets): Promise<Loaded> {
     throw new Error(`the model gives ${probe.length} outputs, expected ${LABELS.length} (one per label)`);
   }
   const loadSeconds = (performance.now() - started) / 1000;
-  return { session, featurizer, info: { sha256, version: sha256.slice(0, 12), loadSeconds } };
+  return { session, featurizer, info: { sha256, version: assets.version, loadSeconds } };
 }
 
 export class EmotionClassifier {

@@ -51,7 +51,7 @@ export function composeFile(settings: Settings): string {
       working_dir: "/app",
       volumes: [".:/app"],
       // Passed through when set where compose runs, as the native stack reads them at start.
-      environment: ["API_USER", "API_PASSWORD", ...Object.keys(settings.gatewayVars).filter((name) => name !== "CLIENT_IP_HEADER")],
+      environment: ["API_USER", "API_PASSWORD", "V1_MODEL", "V2_MODEL", ...Object.keys(settings.gatewayVars).filter((name) => name !== "CLIENT_IP_HEADER")],
       command: ["sh", "-c", "npm ci --no-audit --no-fund && npm run build && npx tsx scripts/stack/stack.ts render-docker"],
     },
     ...workerd,

@@ -63,6 +63,14 @@ export async function ensureCredentials(env: NodeJS.ProcessEnv = process.env): P
   return wanted;
 }
 
+/** The HMAC key of the gateway's prediction tokens (FEEDBACK_SECRET), made once and kept. */
+export function ensureFeedbackSecret(): void {
+  const file = join(paths.secrets, "feedback-secret");
+  if (existsSync(file)) return;
+  mkdirSync(paths.secrets, { recursive: true, mode: 0o700 });
+  writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+}
+
 /** .secrets is its owner's alone, whatever made its files (an editor, `>>` under another umask). */
 function closeSecrets(): void {
   chmodSync(paths.secrets, 0o700);

@@ -3,12 +3,15 @@
  * gateway's vars from wrangler.toml (the rate limits' one home). Paths of everything generated.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
+import { percentage } from "../../workers/gateway/routes/assignment.ts";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+/** One folder a model version. */
+export const MODEL_VERSIONS = join(ROOT, "model/versions");
 
 /**
  * Where the native stack's sockets, PID files and nginx's temporary files live: outside the
@@ -92,6 +95,9 @@ export interface Settings {
   v2OpsPort: number;
   v1Replicas: number;
   connectionsPerAddress: number;
+  /** The model version (model/versions/<version>) each variant serves. */
+  v1Model: string;
+  v2Model: string;
   /** The gateway's vars: wrangler.toml's, each overridable from the environment. */
   gatewayVars: Record<string, string>;
 }
@@ -109,10 +115,19 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // Every other var of wrangler.toml can be set at start, like the settings above.
   const gatewayVars: Record<string, string> = Object.fromEntries(Object.entries(wrangler.vars ?? {}).map(([key, fallback]) => [key, value(key) || fallback]));
   gatewayVars.CLIENT_IP_HEADER = "X-Real-IP";
+  // Refused here, with the setting's name, rather than by a gateway that would not start.
+  for (const name of ["CANARY_PERCENT", "SHADOW_PERCENT"]) percentage(name, gatewayVars[name]);
   const atLeastOne = (key: string) => {
     const n = Number(value(key));
     if (!Number.isInteger(n) || n < 1) throw new Error(`${key}=${value(key)} must be a whole number, 1 or more`);
     return n;
+  };
+  const modelVersion = (key: string) => {
+    const version = value(key);
+    if (!existsSync(join(MODEL_VERSIONS, version, "emotion.onnx")) || !/^[0-9a-f]{12}$/.test(version)) {
+      throw new Error(`${key}=${version} is not a model version (model/versions/<version>; make models lists them)`);
+    }
+    return version;
   };
   return {
     bindAddr: value("BIND_ADDR"),
@@ -126,6 +141,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     v2OpsPort: port("V2_OPS_PORT"),
     v1Replicas: atLeastOne("V1_REPLICAS"),
     connectionsPerAddress: atLeastOne("CONNECTIONS_PER_ADDRESS"),
+    v1Model: modelVersion("V1_MODEL"),
+    v2Model: modelVersion("V2_MODEL"),
     gatewayVars,
   };
 }

@@ -12,7 +12,7 @@ import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { composeFile } from "./compose.ts";
-import { certificate, ensureCertificate, ensureCredentials } from "./secrets.ts";
+import { certificate, ensureCertificate, ensureCredentials, ensureFeedbackSecret } from "./secrets.ts";
 import { dockerTopology, nativeTopology, renderAll, rendered, supervisordConfig } from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
 import { loadSettings, paths, ROOT, workerProcesses, type Settings } from "./settings.ts";
@@ -145,6 +145,7 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   const started = performance.now();
   ensureCertificate();
   await ensureCredentials();
+  ensureFeedbackSecret();
   renderAll(settings, nativeTopology(settings), options);
   writeFileSync(rendered.supervisord, supervisordConfig(settings));
   execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], { stdio: "inherit" });
@@ -237,6 +238,7 @@ async function status(): Promise<void> {
 async function renderDocker(): Promise<void> {
   ensureCertificate();
   await ensureCredentials();
+  ensureFeedbackSecret();
   const topology = dockerTopology();
   renderAll(loadSettings(), topology);
   console.log(`rendered the docker-compose configs into ${topology.output}`);

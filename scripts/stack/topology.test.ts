@@ -49,3 +49,12 @@ describe("renderTemplate", () => {
     expect(() => renderTemplate("${MISSING}", {})).toThrow(/MISSING/);
   });
 });
+
+describe("rollout settings", () => {
+  it("refuses an unknown model version or a percentage outside 0-100, naming the setting", () => {
+    expect(() => loadSettings({ V1_MODEL: "0123456789ab" })).toThrow(/V1_MODEL=0123456789ab is not a model version \(model\/versions\/<version>; make models lists them\)/);
+    expect(() => loadSettings({ V2_MODEL: "../../etc" })).toThrow(/V2_MODEL=..\/..\/etc is not a model version/);
+    expect(() => loadSettings({ CANARY_PERCENT: "101" })).toThrow(/CANARY_PERCENT=101 is not a percentage \(0-100\)/);
+    expect(() => loadSettings({ SHADOW_PERCENT: "-5" })).toThrow(/SHADOW_PERCENT=-5 is not a percentage/);
+  });
+});

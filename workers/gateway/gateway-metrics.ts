@@ -20,6 +20,12 @@ export const metrics = {
   upstreamResends: registry.counter("fortress_upstream_resends_total",
     "Requests sent to an upstream again after its connection failed at once (e.g. nginx reloading), by variant",
   ),
+  feedback: registry.counter("fortress_feedback_total",
+    "Feedback on predictions (POST /feedback), by the variant and model version that made them and whether they were right",
+  ),
+  shadowPredictions: registry.counter("fortress_shadow_predictions_total",
+    "v1 requests also sent to v2 after the answer (SHADOW_PERCENT), by whether the two labels agree",
+  ),
 };
 
 // Present from the start, so rate() works before the first event.
@@ -27,6 +33,7 @@ metrics.rateLimited.add(0);
 metrics.authFailures.add(0);
 metrics.authThrottled.add(0);
 metrics.healthProbes.add(0);
+for (const outcome of ["agree", "disagree", "error"]) metrics.shadowPredictions.add(0, { outcome });
 for (const variant of VARIANTS) {
   metrics.upstreamErrors.add(0, { variant });
   metrics.upstreamResends.add(0, { variant });

@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../shared/http/problem.ts";
 import { metricsResponse } from "../shared/http/metrics.ts";
-import type { GatewayEnv } from "./app-context.ts";
+import type { AppContext, GatewayEnv } from "./app-context.ts";
 import { metrics, registry } from "./gateway-metrics.ts";
 import { basicAuthentication } from "./middleware/basic-auth/index.ts";
 import { observe } from "./middleware/observe/index.ts";
@@ -23,7 +23,10 @@ import { durableObjectStore } from "./rate-limiter/limiter-store.ts";
 import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
+import { percentage } from "./routes/assignment.ts";
 import { predict, predictRoute } from "./routes/predict.ts";
+import { feedback, feedbackRoute } from "./routes/feedback.ts";
+import { predictionTokens } from "./feedback/prediction-token.ts";
 
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 
@@ -31,6 +34,9 @@ const notFound = (c: { req: { method: string; path: string } }) =>
   problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` });
 
 const app = new OpenAPIHono<GatewayEnv>({ strict: true });
+
+/** The client's IP, as what stands in front says (nginx's X-Real-IP, Cloudflare's CF-Connecting-IP). */
+const clientIp = (c: AppContext) => c.req.header(env.CLIENT_IP_HEADER) ?? "unknown";
 
 app.use(requestId());
 app.use(
@@ -42,38 +48,49 @@ app.use(
     },
   }),
 );
+/** One limit and one sign-in for both routes: a client's budget and cached credentials are shared. */
+const limitRate = rateLimit({
+  // wrangler types cannot see the class behind the binding; it is this worker's RateLimiter.
+  store: durableObjectStore(env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>, Number(env.RATE_LIMITER_SHARDS)),
+  policy: policyFromVars(env),
+  keyOf: clientIp,
+  limiterDeadlineMs: Number(env.RATE_LIMITER_DEADLINE_MS),
+  onLimiterError: env.RATE_LIMIT_FAIL_OPEN === "true" ? "fail-open" : "fail-closed",
+  onRefused: () => metrics.rateLimited.inc(),
+});
+const signIn = basicAuthentication({
+  users: env.API_USERS,
+  realm: "fortress",
+  cacheSeconds: 300,
+  hashesPerSecond: Number(env.AUTH_HASHES_PER_SECOND),
+  onRefused: (reason) => (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
+});
+const tokens = predictionTokens(env.FEEDBACK_SECRET);
+
 app.openapi(
-  {
-    ...predictRoute,
-    middleware: [
-  rateLimit({
-    // wrangler types cannot see the class behind the binding; it is this worker's RateLimiter.
-    store: durableObjectStore(env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>, Number(env.RATE_LIMITER_SHARDS)),
-    policy: policyFromVars(env),
-    // The client's IP, as what stands in front says (nginx's X-Real-IP, Cloudflare's CF-Connecting-IP).
-    keyOf: (c) => c.req.header(env.CLIENT_IP_HEADER) ?? "unknown",
-    limiterDeadlineMs: Number(env.RATE_LIMITER_DEADLINE_MS),
-    onLimiterError: env.RATE_LIMIT_FAIL_OPEN === "true" ? "fail-open" : "fail-closed",
-    onRefused: () => metrics.rateLimited.inc(),
-  }),
-  basicAuthentication({
-    users: env.API_USERS,
-    realm: "fortress",
-    cacheSeconds: 300,
-    hashesPerSecond: Number(env.AUTH_HASHES_PER_SECOND),
-    onRefused: (reason) => (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
-  }),
-  validatePrediction(),
-    ],
-  },
+  { ...predictRoute, middleware: [limitRate, signIn, validatePrediction()] },
   predict({
     timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS),
+    canaryPercent: percentage("CANARY_PERCENT", env.CANARY_PERCENT),
+    shadowPercent: percentage("SHADOW_PERCENT", env.SHADOW_PERCENT),
+    clientIpOf: clientIp,
+    tokens,
+    onShadow: (outcome) => metrics.shadowPredictions.inc({ outcome }),
     onResend: (variant) => metrics.upstreamResends.inc({ variant }),
     onUpstreamError: (variant) => metrics.upstreamErrors.inc({ variant }),
   }),
   predictionSchemaHook,
 );
+app.openapi(
+  { ...feedbackRoute, middleware: [limitRate, signIn, validatePrediction()] },
+  feedback({
+    tokens,
+    onFeedback: (prediction, correct) => metrics.feedback.inc({ variant: prediction.v, model: prediction.m, correct: String(correct) }),
+  }),
+  predictionSchemaHook,
+);
 app.all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }));
+app.all("/feedback", () => problemResponse({ status: 405, detail: "use POST /feedback" }, { Allow: "POST" }));
 
 const healthOfUpstreams = health({ onProbe: () => metrics.healthProbes.inc() });
 app.get("/health", healthOfUpstreams);

@@ -44,7 +44,7 @@ describe("v1 worker", () => {
     const text = await (await ops.fetch("http://v1/metrics")).text();
     const love = text.match(/^fortress_predictions_total\{variant="v1",label="love"\} (\d+)/m);
     expect(Number(love?.[1])).toBeGreaterThanOrEqual(1);
-    expect(text).toMatch(/^fortress_model_info\{variant="v1",sha256="[0-9a-f]{64}"\} 1/m);
+    expect(text).toMatch(/^fortress_model_info\{variant="v1",version="[0-9a-f]{12}",sha256="[0-9a-f]{64}"\} 1/m);
   });
 
   it("leaves the request id to the gateway: its answer carries no X-Request-Id", async () => {

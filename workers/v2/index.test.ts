@@ -16,10 +16,23 @@ describe("v2 worker", () => {
     const sum = Object.values<number>(body.prediction_proba_dict).reduce((a, b) => a + b, 0);
     expect(sum).toBeCloseTo(1, 5);
     expect(body.model.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(body.model.version).toBe(body.model.sha256.slice(0, 12));
+    expect(body.model.version).toMatch(/^[0-9a-f]{12}$/);
+    expect(response.headers.get("X-Model-Version")).toBe(body.model.version);
     expect(typeof body.inference_ms).toBe("number");
     expect(body.replica).toBe("v2");
     expect(body.request_id).toBe("trace-42");
+  });
+});
+
+describe("v2 as the canary", () => {
+  it("answers exactly production's body when the gateway asks for the plain payload, with its model version", async () => {
+    const response = await worker.fetch("http://v2/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Payload": "plain" },
+      body: JSON.stringify({ sentence: "I love this!" }),
+    });
+    expect(await response.json()).toEqual({ "prediction value": "love" });
+    expect(response.headers.get("X-Model-Version")).toMatch(/^[0-9a-f]{12}$/);
   });
 });
 

@@ -1,8 +1,9 @@
 /** v2: the debug variant. The v1 body plus every probability, the model's identity and timing. */
 import { LABELS } from "../../model/serving/labels.ts";
 import { createInferenceWorker } from "../shared/inference/inference-worker.ts";
+import { selectedModel } from "./selected-model.ts";
 
-const worker = createInferenceWorker("v2", ({ label, probabilities, model, inferenceMs, replica, requestId }) => ({
+const worker = createInferenceWorker("v2", selectedModel, ({ label, probabilities, model, inferenceMs, replica, requestId }) => ({
   "prediction value": label,
   prediction_proba_dict: Object.fromEntries(LABELS.map((l, i) => [l, probabilities[i]])),
   model: { sha256: model.sha256, version: model.version },

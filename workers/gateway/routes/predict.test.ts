@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LABELS } from "../../../model/serving/labels.ts";
 import { postPredict } from "../test-support.ts";
-import { chooseVariant } from "./predict.ts";
 
 describe("routing on X-Experiment-Group", () => {
   it.each([
@@ -11,8 +10,15 @@ describe("routing on X-Experiment-Group", () => {
     [" debug ", "v2"],
     ["debugger", "v1"],
     ["", "v1"],
-  ])("sends %j to %s", (header, variant) => {
-    expect(chooseVariant(header)).toBe(variant);
+  ])("sends %j to %s", async (header, variant) => {
+    const response = await postPredict("hi", { headers: header === undefined ? {} : { "X-Experiment-Group": header } });
+    expect(response.headers.get("X-Variant")).toBe(variant);
+  });
+
+  it("says which model version made each prediction, v1's and v2's", async () => {
+    for (const headers of [{}, { "X-Experiment-Group": "debug" }] as Record<string, string>[]) {
+      expect((await postPredict("hi", { headers })).headers.get("X-Model-Version")).toMatch(/^[0-9a-f]{12}$/);
+    }
   });
 
   it("answers from v1 by default with exactly {\"prediction value\": label}", async () => {

@@ -1,36 +1,70 @@
-/** POST /predict: forwards a validated sentence to v1, or to v2 for the "debug" experiment group. */
+/**
+ * POST /predict: forwards a validated sentence to an inference worker:
+ * - the "debug" experiment group to v2, with its debug payload;
+ * - a client whose assignment key falls in the canary (CANARY_PERCENT) to v2, with v1's body;
+ * - everyone else to v1, and a share of those (SHADOW_PERCENT) to v2 as well once the client has
+ *   its answer, to compare the two labels.
+ * Every prediction says which variant (X-Variant) and model version (X-Model-Version) made it.
+ */
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import type { Variant } from "../../shared/inference/prediction-contract.ts";
+import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER, type Variant } from "../../shared/inference/prediction-contract.ts";
+import type { PredictionTokens } from "../feedback/prediction-token.ts";
 import { PredictRequest, V1Prediction, V2Prediction } from "../predict-schema.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/http/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/http/request-id.ts";
 import { withTimeout } from "../../shared/http/with-timeout.ts";
 import type { AppContext, GatewayEnv } from "../app-context.ts";
+import { ASSIGNMENT_KEY_HEADER, assignmentKey, inCanary } from "./assignment.ts";
 
 export const EXPERIMENT_HEADER = "X-Experiment-Group";
 /** Sends of one request to an upstream whose connection fails at once (see forward). */
 const MAX_ATTEMPTS = 3;
 const RESEND_PAUSE_MS = 5;
 
-/** "debug" (any case, surrounding spaces ignored) selects v2; anything else, or nothing, v1. */
-export function chooseVariant(experimentGroup: string | undefined): Variant {
-  return experimentGroup?.trim().toLowerCase() === "debug" ? "v2" : "v1";
+/** Where a request goes, and in which shape the answer comes back. */
+interface Route {
+  variant: Variant;
+  /** "plain": production's body whatever the variant (a canary answer). */
+  payload: "own" | "plain";
 }
+
+export type ShadowOutcome = "agree" | "disagree" | "error";
 
 export interface PredictOptions {
   timeoutMs: number;
+  /** Share of ordinary traffic (by assignment key) sent to v2, 0-100. */
+  canaryPercent: number;
+  /** Share of v1 requests also sent to v2 after the answer, for comparison, 0-100. */
+  shadowPercent: number;
+  /** The client's address, for the assignment when it sends no key. */
+  clientIpOf: (c: AppContext) => string;
+  /** Told of each shadow comparison. */
+  onShadow?: (outcome: ShadowOutcome) => void;
+  /** Signs each prediction's X-Prediction-Token, for feedback on it. */
+  tokens: PredictionTokens;
   /** Told when a request is sent to an upstream again after its connection failed at once. */
   onResend?: (variant: Variant) => void;
   /** Told of each upstream failure: unreachable, too slow, or answering 5xx. */
   onUpstreamError?: (variant: Variant) => void;
 }
 
-async function forward(c: AppContext, variant: Variant, { timeoutMs, onResend }: PredictOptions): Promise<Response> {
+/** "debug" (any case, surrounding spaces ignored) forces v2; else the canary decides. */
+function routeOf(c: AppContext, options: PredictOptions): Route {
+  if (c.req.header(EXPERIMENT_HEADER)?.trim().toLowerCase() === "debug") return { variant: "v2", payload: "own" };
+  if (options.canaryPercent > 0 && inCanary(assignmentKey(c.req.header(ASSIGNMENT_KEY_HEADER), options.clientIpOf(c)), options.canaryPercent)) {
+    return { variant: "v2", payload: "plain" };
+  }
+  return { variant: "v1", payload: "own" };
+}
+
+async function forward(c: AppContext, { variant, payload }: Route, { timeoutMs, onResend }: PredictOptions): Promise<Response> {
   const upstream = variant === "v1" ? c.env.V1 : c.env.V2;
+  const headers: Record<string, string> = { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") };
+  if (payload === "plain") headers[PAYLOAD_HEADER] = "plain";
   const send = (signal: AbortSignal) =>
     upstream.fetch("http://upstream/predict", {
       method: "POST",
-      headers: { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") },
+      headers,
       body: JSON.stringify({ sentence: c.get("sentence") }),
       signal,
     });
@@ -99,11 +133,27 @@ export const predictRoute = createRoute({
  * The handler of POST /predict. It passes the upstream's body on as it streams in: its shape is
  * the inference worker's (tested end to end), which TypeScript cannot see, hence the one cast.
  */
+export const PREDICTION_TOKEN_HEADER = "X-Prediction-Token";
+
 export function predict(options: PredictOptions): RouteHandler<typeof predictRoute, GatewayEnv> {
+  /** Sends the request to v2 too, after the client's answer, and counts whether the labels agree. */
+  async function shadow(c: AppContext, v1Label: string | null): Promise<void> {
+    let outcome: ShadowOutcome = "error";
+    try {
+      const response = await forward(c, { variant: "v2", payload: "plain" }, options);
+      await response.body?.cancel();
+      const v2Label = response.ok ? response.headers.get(LABEL_HEADER) : null;
+      if (v1Label !== null && v2Label !== null) outcome = v1Label === v2Label ? "agree" : "disagree";
+    } finally {
+      options.onShadow?.(outcome);
+    }
+  }
+
   async function predict(c: AppContext): Promise<Response> {
-    const variant = chooseVariant(c.req.header(EXPERIMENT_HEADER));
+    const route = routeOf(c, options);
+    const { variant } = route;
     c.set("variant", variant);
-    const upstream = await forward(c, variant, options);
+    const upstream = await forward(c, route, options);
     // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
     if (upstream.status >= 500) options.onUpstreamError?.(variant);
     const response =
@@ -111,11 +161,22 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
         ? // Not ours to explain (e.g. nginx's 502 page): say it plainly.
           problemResponse({ status: 502, detail: `the ${variant} model failed (status ${upstream.status})` })
         : upstream;
+    // The client's headers are the gateway's to set: only these pass from the inference worker.
     const headers = new Headers({ "Content-Type": response.headers.get("Content-Type") ?? "application/json", "X-Variant": variant });
-    const retryAfter = response.headers.get("Retry-After");
-    if (retryAfter) headers.set("Retry-After", retryAfter);
+    for (const name of ["Retry-After", MODEL_VERSION_HEADER]) {
+      const value = response.headers.get(name);
+      if (value) headers.set(name, value);
+    }
+    const label = response.headers.get(LABEL_HEADER);
+    const model = response.headers.get(MODEL_VERSION_HEADER);
+    if (response.ok && label && model) {
+      const claims = { rid: c.get("requestId"), v: variant, m: model, l: label, iat: Math.floor(Date.now() / 1000) };
+      headers.set(PREDICTION_TOKEN_HEADER, await options.tokens.sign(claims));
+      if (variant === "v1" && options.shadowPercent > 0 && Math.random() * 100 < options.shadowPercent) {
+        c.executionCtx.waitUntil(shadow(c, label));
+      }
+    }
     return new Response(response.body, { status: response.status, headers });
   }
   return predict as unknown as RouteHandler<typeof predictRoute, GatewayEnv>;
 }
-

@@ -12,9 +12,9 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { Router } from "itty-router";
 import { LABELS, type Label } from "../../../model/serving/labels.ts";
 import { ModelUnavailableError, type ModelInfo } from "../../../model/serving/inference.ts";
-import { classifier } from "./classifier.ts";
+import { classifierOf, type SelectedModel } from "./classifier.ts";
 import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "../http/metrics.ts";
-import { sentenceOf, type Variant } from "./prediction-contract.ts";
+import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER, plainPayload, sentenceOf, type Variant } from "./prediction-contract.ts";
 import { problemResponse } from "../http/problem.ts";
 import { REQUEST_ID_HEADER } from "../http/request-id.ts";
 
@@ -33,7 +33,8 @@ export interface PredictionContext {
   requestId: string;
 }
 
-export function createInferenceWorker(variant: Variant, render: (prediction: PredictionContext) => object) {
+export function createInferenceWorker(variant: Variant, selected: SelectedModel, render: (prediction: PredictionContext) => object) {
+  const classifier = classifierOf(selected);
   const registry = createRegistry();
   const predictions = registry.counter("fortress_predictions_total", "Predictions made, by variant and label");
   const inferenceSeconds = registry.histogram("fortress_inference_duration_seconds",
@@ -48,7 +49,7 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
   /** The model, loaded on first use; its gauges are set once, when it has loaded. */
   function loadedModel(): Promise<ModelInfo> {
     modelReported ??= classifier.info().then((info) => {
-      modelInfo.set(1, { variant, sha256: info.sha256 });
+      modelInfo.set(1, { variant, version: info.version, sha256: info.sha256 });
       modelLoadSeconds.set(info.loadSeconds);
       return info;
     });
@@ -66,7 +67,9 @@ export function createInferenceWorker(variant: Variant, render: (prediction: Pre
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
     const requestId = request.headers.get(REQUEST_ID_HEADER) ?? "";
-    return Response.json(render({ label, probabilities, model, inferenceMs, replica, requestId }));
+    // A canary answer keeps production's body: the gateway asks for it.
+    const body = request.headers.get(PAYLOAD_HEADER) === "plain" ? plainPayload(label) : render({ label, probabilities, model, inferenceMs, replica, requestId });
+    return Response.json(body, { headers: { [MODEL_VERSION_HEADER]: model.version, [LABEL_HEADER]: label } });
   }
 
   async function health(_request: Request, env: InferenceEnv): Promise<Response> {

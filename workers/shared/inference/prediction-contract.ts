@@ -14,6 +14,16 @@ export const MAX_SENTENCE_LENGTH = 5000;
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
+/** The model version that made a prediction, on every prediction the inference workers answer. */
+export const MODEL_VERSION_HEADER = "X-Model-Version";
+/** The label predicted, for the gateway (its prediction token, its shadow comparison); not passed on. */
+export const LABEL_HEADER = "X-Prediction-Label";
+/** Sent by the gateway as "plain" for production's body whatever the variant (a canary answer). */
+export const PAYLOAD_HEADER = "X-Payload";
+
+/** Production's body, exactly the exam stack's: {"prediction value": label}. */
+export const plainPayload = (label: string) => ({ "prediction value": label });
+
 export const BODY_TOO_LARGE: Problem = { status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` };
 
 /** The sentence of a body the gateway has validated, or why there is none (size, JSON, type). */

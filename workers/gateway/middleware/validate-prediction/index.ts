@@ -14,7 +14,7 @@ function fail(problem: Problem): never {
 const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => fail(BODY_TOO_LARGE) });
 
 /**
- * What comes before the schema of a /predict body, in the order a client can fix it: 415 for
+ * What comes before the schema of a JSON body (/predict's, /feedback's), in the order a client can fix it: 415 for
  * another media type, 413 past 16 KiB (hono's bodyLimit, chunked bodies included), 400 for
  * malformed JSON. The JSON is parsed once, here: the route's schema validator reads it from
  * hono's body cache, and its verdict is `predictionSchemaHook`'s.
@@ -40,5 +40,6 @@ export function validatePrediction(): MiddlewareHandler<GatewayEnv> {
  */
 export const predictionSchemaHook: Hook<unknown, GatewayEnv, string, undefined> = (result, c) => {
   if (!result.success) fail(invalidInput(result.error.issues));
-  if (result.target === "json") c.set("sentence", (result.data as { sentence: string }).sentence);
+  const sentence = result.target === "json" ? (result.data as { sentence?: unknown }).sentence : undefined;
+  if (typeof sentence === "string") c.set("sentence", sentence);
 };

@@ -1,0 +1,85 @@
+/**
+ * Rolling out v2's model on the running stack: the sticky canary and shadow traffic. Each case
+ * restarts the gateway with its settings (rendered as start would) and the last restores them.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import { nativeTopology, renderAll } from "../../scripts/stack/render.ts";
+import { loadSettings } from "../../scripts/stack/settings.ts";
+import { supervisorctl } from "../../scripts/stack/supervisor.ts";
+import { call, freshClient, predict, settings } from "./client.ts";
+
+async function restartGatewayWith(overrides: Record<string, string>): Promise<void> {
+  renderAll(loadSettings({ ...process.env, ...overrides }), nativeTopology(settings));
+  supervisorctl("restart", "gateway");
+  for (let i = 0; i < 50; i++) {
+    if ((await call("/health", { httpPort: settings.gatewayOpsPort }).catch(() => undefined))?.status === 200) return;
+    await sleep(100);
+  }
+  throw new Error("the gateway did not come back");
+}
+
+/** Each key's variant for one request, from a fresh address each (the rate limit is per address). */
+async function variantsOf(keys: string[]): Promise<Map<string, { variant: string; body: string; status: number }>> {
+  const answers = new Map<string, { variant: string; body: string; status: number }>();
+  const lanes = 16;
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (let i = lane; i < keys.length; i += lanes) {
+        const reply = await predict("I love this!", { from: freshClient(), headers: { "X-Assignment-Key": keys[i]!, Connection: "close" } });
+        answers.set(keys[i]!, { variant: String(reply.headers["x-variant"]), body: reply.body, status: reply.status });
+      }
+    }),
+  );
+  return answers;
+}
+
+const KEYS = Array.from({ length: 2000 }, (_, i) => `rollout-${process.pid}-${i}`);
+const share = (answers: Map<string, { variant: string }>) => [...answers.values()].filter((a) => a.variant === "v2").length / answers.size;
+
+describe("rolling out v2", () => {
+  afterAll(async () => {
+    await restartGatewayWith({});
+  }, 30_000);
+
+  it("sends 10 ± 2 % of 2,000 keys to v2 at CANARY_PERCENT=10, each key to the same variant every time, with v1's exact body", async () => {
+    await restartGatewayWith({ CANARY_PERCENT: "10" });
+    const first = await variantsOf(KEYS);
+    expect([...first.values()].every((a) => a.status === 200)).toBe(true);
+    expect(Math.abs(share(first) - 0.1)).toBeLessThanOrEqual(0.02);
+    for (const answer of first.values()) expect(answer.body).toBe('{"prediction value":"love"}');
+
+    const again = await variantsOf(KEYS.slice(0, 500));
+    for (const [key, answer] of again) expect(answer.variant).toBe(first.get(key)!.variant);
+
+    await restartGatewayWith({ CANARY_PERCENT: "20" });
+    const raised = await variantsOf(KEYS);
+    expect(Math.abs(share(raised) - 0.2)).toBeLessThanOrEqual(0.03);
+    const movedBack = KEYS.filter((key) => first.get(key)!.variant === "v2" && raised.get(key)!.variant !== "v2");
+    expect(movedBack).toEqual([]);
+  }, 240_000);
+
+  it("still sends the debug group to v2 with its debug payload during a canary", async () => {
+    const reply = await predict("I love this!", { headers: { "X-Experiment-Group": "debug", "X-Assignment-Key": KEYS[0]! } });
+    expect(reply.headers["x-variant"]).toBe("v2");
+    expect(reply.json()).toHaveProperty("prediction_proba_dict");
+  });
+
+  it("at SHADOW_PERCENT=100 answers every client from v1 and counts each comparison with v2", async () => {
+    await restartGatewayWith({ SHADOW_PERCENT: "100" });
+    const replies = await Promise.all(Array.from({ length: 40 }, () => predict("I love this!")));
+    for (const reply of replies) {
+      expect(reply.status).toBe(200);
+      expect(reply.headers["x-variant"]).toBe("v1");
+      expect(reply.body).toBe('{"prediction value":"love"}');
+    }
+    // The gateway restarted for this case, so its counters start from 0; the comparisons finish
+    // after the answers, so they are waited for.
+    const shadowed = async (outcome: string) => {
+      const text = (await call("/metrics", { httpPort: settings.gatewayOpsPort })).body;
+      return Number(new RegExp(`^fortress_shadow_predictions_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(text)?.[1] ?? NaN);
+    };
+    for (let i = 0; i < 50 && (await shadowed("agree")) < 40; i++) await sleep(100);
+    expect({ agree: await shadowed("agree"), disagree: await shadowed("disagree"), error: await shadowed("error") }).toEqual({ agree: 40, disagree: 0, error: 0 });
+  }, 60_000);
+});

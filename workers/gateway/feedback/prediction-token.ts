@@ -1,0 +1,68 @@
+/**
+ * X-Prediction-Token: what a prediction was (request id, variant, model version, label, when),
+ * signed with HMAC-SHA256 under the FEEDBACK_SECRET, so that feedback on it can be trusted
+ * without any state: it works across gateway instances and on Cloudflare.
+ * Format: base64url(JSON claims) "." base64url(signature).
+ */
+import type { Problem } from "../../shared/http/problem.ts";
+
+export interface PredictionClaims {
+  /** Request id. */
+  rid: string;
+  /** Variant: v1 or v2. */
+  v: string;
+  /** Model version. */
+  m: string;
+  /** Label predicted. */
+  l: string;
+  /** Issued at, seconds since the epoch. */
+  iat: number;
+}
+
+/** How long feedback on a prediction is taken. */
+export const TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600;
+
+const encoder = new TextEncoder();
+const toBase64Url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  try {
+    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PredictionTokens {
+  sign(claims: PredictionClaims): Promise<string>;
+  /** The claims of a token this gateway signed and that has not expired, or the problem with it. */
+  verify(token: string, nowSeconds: number): Promise<PredictionClaims | Problem>;
+}
+
+export function predictionTokens(secret: string | undefined): PredictionTokens {
+  if (!secret || secret.length < 32) throw new Error("FEEDBACK_SECRET must be set, 32 characters or more");
+  // Imported once per isolate, on first use (crypto.subtle is async; a module cannot await it).
+  let key: Promise<CryptoKey> | undefined;
+  const hmacKey = () => (key ??= crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]));
+  const refused = (detail: string): Problem => ({ status: 422, detail });
+
+  return {
+    async sign(claims) {
+      const body = toBase64Url(encoder.encode(JSON.stringify(claims)));
+      const signature = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(), encoder.encode(body)));
+      return `${body}.${toBase64Url(signature)}`;
+    },
+    async verify(token, nowSeconds) {
+      const [body, signature, ...rest] = token.split(".");
+      const signatureBytes = signature === undefined ? undefined : fromBase64Url(signature);
+      if (!body || !signatureBytes || rest.length > 0) return refused("the token is malformed");
+      // verify() compares in constant time.
+      if (!(await crypto.subtle.verify("HMAC", await hmacKey(), signatureBytes, encoder.encode(body)))) {
+        return refused("the token was not issued by this service");
+      }
+      const claims = JSON.parse(new TextDecoder().decode(fromBase64Url(body))) as PredictionClaims;
+      if (nowSeconds - claims.iat > TOKEN_LIFETIME_SECONDS) return refused(`the token has expired (feedback is taken for ${TOKEN_LIFETIME_SECONDS / 86400} days)`);
+      return claims;
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The sticky canary: which variant a client's ordinary traffic goes to. A client's key (its
+ * X-Assignment-Key when that is a sane token, else its IP) falls in one bucket of 10,000 for good;
+ * the canary takes the buckets below CANARY_PERCENT. So the same key always gets the same
+ * variant, and raising the percentage only moves keys from v1 to v2, never back.
+ */
+import { SANE_REQUEST_ID } from "../../shared/http/request-id.ts";
+import { stableHash } from "../stable-hash.ts";
+
+export const ASSIGNMENT_KEY_HEADER = "X-Assignment-Key";
+const BUCKETS = 10_000;
+
+/** Where a key falls, 0 to 99.99. */
+export const bucketOf = (key: string): number => (stableHash(key) % BUCKETS) / (BUCKETS / 100);
+
+export const inCanary = (key: string, percent: number): boolean => bucketOf(key) < percent;
+
+/** The client's assignment key: its header when a sane token (the request id's rule), else its IP. */
+export const assignmentKey = (header: string | undefined, clientIp: string): string =>
+  header !== undefined && SANE_REQUEST_ID.test(header) ? header : `ip:${clientIp}`;
+
+/** A percentage setting, 0 to 100, refused otherwise (with its name). */
+export function percentage(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || value.trim() === "" || !(n >= 0 && n <= 100)) throw new Error(`${name}=${value} is not a percentage (0-100)`);
+  return n;
+}

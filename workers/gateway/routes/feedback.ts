@@ -1,0 +1,59 @@
+/**
+ * POST /feedback: a client says what the right label was for a prediction it got, by that
+ * prediction's X-Prediction-Token. Counted per variant, model version and whether the model was
+ * right: the live accuracy of each model. Stateless: the token carries what it is about.
+ */
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import type { AppContext, GatewayEnv } from "../app-context.ts";
+import { problemResponse } from "../../shared/http/problem.ts";
+import type { PredictionClaims, PredictionTokens } from "../feedback/prediction-token.ts";
+import { Label } from "../predict-schema.ts";
+
+export const FeedbackRequest = z
+  .object(
+    {
+      token: z.string({ error: "must be the X-Prediction-Token of a prediction" }).max(2048, { error: "is too long to be a prediction token" }),
+      label: Label,
+    },
+    { error: "must be a JSON object" },
+  )
+  .openapi("FeedbackRequest");
+
+const problemContent = { "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) } };
+
+export const feedbackRoute = createRoute({
+  method: "post",
+  path: "/feedback",
+  summary: "Say what the right label was for a prediction",
+  security: [{ basicAuth: [] }],
+  request: { body: { required: true, content: { "application/json": { schema: FeedbackRequest } } } },
+  responses: {
+    202: { description: "Counted", content: { "application/json": { schema: z.object({ status: z.literal("accepted") }) } } },
+    400: { description: "The body is not valid JSON", content: problemContent },
+    401: { description: "Missing or wrong credentials", content: problemContent },
+    413: { description: "The body is larger than 16 KiB", content: problemContent },
+    415: { description: "The body is not application/json", content: problemContent },
+    422: { description: "An unknown label, or a token that is malformed, expired or not ours", content: problemContent },
+    429: { description: "Rate limit reached; see Retry-After", content: problemContent },
+    500: { description: "The gateway failed; its log has the request id", content: problemContent },
+    503: { description: "The rate limiter is unavailable, or no users are configured; see Retry-After", content: problemContent },
+  },
+});
+
+export interface FeedbackOptions {
+  tokens: PredictionTokens;
+  /** Told of each accepted feedback: the prediction it is about, and whether it was right. */
+  onFeedback?: (prediction: PredictionClaims, correct: boolean) => void;
+}
+
+export function feedback(options: FeedbackOptions): RouteHandler<typeof feedbackRoute, GatewayEnv> {
+  async function feedback(c: AppContext): Promise<Response> {
+    // Validated by the route's schema; hono keeps the parsed body.
+    const { token, label } = (await c.req.json()) as z.infer<typeof FeedbackRequest>;
+    const verified = await options.tokens.verify(token, Math.floor(Date.now() / 1000));
+    if ("status" in verified) return problemResponse(verified);
+    options.onFeedback?.(verified, verified.l === label);
+    return c.json({ status: "accepted" }, 202);
+  }
+  return feedback as unknown as RouteHandler<typeof feedbackRoute, GatewayEnv>;
+}
