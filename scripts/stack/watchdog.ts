@@ -20,7 +20,7 @@
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { supervisorctl } from "./supervisor.ts";
+import { pidOf } from "./supervisor.ts";
 
 const PROBE_INTERVAL_MS = 1000;
 const PROBE_TIMEOUT_MS = 1000;
@@ -35,6 +35,8 @@ interface Watched {
   program: string;
   port: number;
   failures: number;
+  /** The process that failed the probes counted in `failures`. */
+  failingPid: number;
   watchedFrom: number;
 }
 
@@ -48,17 +50,38 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
+/** The program's PID now, or 0 when it has none (stopped, starting). */
+function currentPid(program: string): number {
+  try {
+    return pidOf(program);
+  } catch {
+    return 0;
+  }
+}
+
 async function probeForever(processes: Watched[]): Promise<never> {
   for (;;) {
     const started = Date.now();
     await Promise.all(
       processes.map(async (p) => {
         if (started < p.watchedFrom) return;
-        p.failures = (await answers(p.port)) ? 0 : p.failures + 1;
-        if (p.failures < FAILURES_BEFORE_RESTART) return;
-        console.log(JSON.stringify({ event: "restart_unhealthy", program: p.program, failed_probes: p.failures, port: p.port }));
+        if (await answers(p.port)) {
+          p.failures = 0;
+          return;
+        }
+        // Failures count for one process: one restarted meanwhile (by supervisord, or by hand)
+        // starts from none, and the kill below can only reach the process that failed.
+        const pid = currentPid(p.program);
+        p.failures = pid !== 0 && pid === p.failingPid ? p.failures + 1 : 1;
+        p.failingPid = pid;
+        if (p.failures < FAILURES_BEFORE_RESTART || pid === 0) return;
+        console.log(JSON.stringify({ event: "restart_unhealthy", program: p.program, pid, failed_probes: p.failures, port: p.port }));
         // SIGKILL: a stopped or hung process does not act on TERM; supervisord restarts it (autorestart).
-        supervisorctl("signal", "KILL", p.program);
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Gone already.
+        }
         p.failures = 0;
         p.watchedFrom = Date.now() + GRACE_MS;
       }),
@@ -124,6 +147,6 @@ const watched = programs.map((argument) => {
   if (!supervisorSocket || !program || !/^\d+$/.test(port ?? "")) {
     throw new Error(`usage: watchdog.ts SUPERVISOR_SOCKET PROGRAM=OPS_PORT …, not ${argument}`);
   }
-  return { program, port: Number(port), failures: 0, watchedFrom: Date.now() + GRACE_MS };
+  return { program, port: Number(port), failures: 0, failingPid: 0, watchedFrom: Date.now() + GRACE_MS };
 });
 await Promise.all([probeForever(watched), ...watched.map((p) => sentinel(p, supervisorSocket!))]);

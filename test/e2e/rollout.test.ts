@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { nativeTopology, renderAll } from "../../scripts/stack/render.ts";
 import { loadSettings } from "../../scripts/stack/settings.ts";
 import { supervisorctl } from "../../scripts/stack/supervisor.ts";
-import { call, freshClient, predict, settings } from "./client.ts";
+import { readDataset, selectSplit } from "../../model/training/dataset.ts";
+import { dataPaths } from "../../model/training/train.ts";
+import { basicAuth, call, freshClient, predict, settings } from "./client.ts";
 
 async function restartGatewayWith(overrides: Record<string, string>): Promise<void> {
   renderAll(loadSettings({ ...process.env, ...overrides }), nativeTopology(settings));
@@ -37,6 +39,16 @@ async function variantsOf(keys: string[]): Promise<Map<string, { variant: string
 const KEYS = Array.from({ length: 2000 }, (_, i) => `rollout-${process.pid}-${i}`);
 const share = (answers: Map<string, { variant: string }>) => [...answers.values()].filter((a) => a.variant === "v2").length / answers.size;
 
+/** The gateway's own count of feedback (read from its ops port), by variant and correctness. */
+async function feedbackCounted(): Promise<Record<string, number>> {
+  const text = (await call("/metrics", { httpPort: settings.gatewayOpsPort })).body;
+  const counts: Record<string, number> = {};
+  for (const [, variant, correct, n] of text.matchAll(/^fortress_feedback_total\{variant="(v[12])",model="[0-9a-f]{12}",correct="(true|false)"\} (\d+)$/gm)) {
+    counts[`${variant} ${correct}`] = (counts[`${variant} ${correct}`] ?? 0) + Number(n);
+  }
+  return counts;
+}
+
 describe("rolling out v2", () => {
   afterAll(async () => {
     await restartGatewayWith({});
@@ -64,6 +76,41 @@ describe("rolling out v2", () => {
     expect(reply.headers["x-variant"]).toBe("v2");
     expect(reply.json()).toHaveProperty("prediction_proba_dict");
   });
+
+  it("counts feedback on labelled test tweets per variant, right and wrong, and refuses a forged token", async () => {
+    const { dataPath, testIds } = dataPaths();
+    const tweets = selectSplit(readDataset(dataPath).examples, testIds).slice(0, 20);
+    const before = await feedbackCounted();
+    const expected: Record<string, number> = {};
+    for (const headers of [{}, { "X-Experiment-Group": "debug" }] as Record<string, string>[]) {
+      for (const tweet of tweets) {
+        const prediction = await predict(tweet.text, { headers: { ...headers, Connection: "close" } });
+        const variant = String(prediction.headers["x-variant"]);
+        const token = String(prediction.headers["x-prediction-token"]);
+        const verdict = await call("/feedback", {
+          method: "POST",
+          from: freshClient(),
+          headers: { "Content-Type": "application/json", Authorization: basicAuth(), Connection: "close" },
+          body: JSON.stringify({ token, label: tweet.label }),
+        });
+        expect(verdict.status).toBe(202);
+        const key = `${variant} ${prediction.json()["prediction value"] === tweet.label}`;
+        expected[key] = (expected[key] ?? 0) + 1;
+      }
+    }
+    const after = await feedbackCounted();
+    const counted = Object.fromEntries(Object.keys({ ...after, ...expected }).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
+    expect(counted).toEqual(expected);
+
+    const forged = await call("/feedback", {
+      method: "POST",
+      from: freshClient(),
+      headers: { "Content-Type": "application/json", Authorization: basicAuth() },
+      body: JSON.stringify({ token: "eyJyaWQiOiJ4In0.c2lnbmF0dXJl", label: "love" }),
+    });
+    expect(forged.status).toBe(422);
+    expect(forged.json().detail).toBe("the token was not issued by this service");
+  }, 60_000);
 
   it("at SHADOW_PERCENT=100 answers every client from v1 and counts each comparison with v2", async () => {
     await restartGatewayWith({ SHADOW_PERCENT: "100" });
