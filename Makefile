@@ -50,6 +50,12 @@ status: ## each process of the stack and whether it is healthy
 compose: node_modules/.installed ## write docker-compose.yml anew from the settings (after changing V1_REPLICAS or a var)
 	$(STACK) compose
 
+promote: ## v1 serves v2's model: its replicas restart one at a time, each drained from nginx's pool first
+	$(STACK) promote
+
+rollback: ## v1 goes back to the model it served before the last promote, the same way
+	$(STACK) rollback
+
 logs: ## follow the stack's logs
 	tail -n 20 -F .state/logs/*.log
 
@@ -68,4 +74,4 @@ test: setup build ## typecheck, unit tests, then the stack end to end (stopped a
 bench: setup build ## measure the stack (rate limit raised): bench/results/<timestamp>.json and .md
 	npx tsx bench/run.ts
 
-.PHONY: help system-packages setup model models build start-project stop-project status compose logs test bench
+.PHONY: help system-packages setup model models build start-project stop-project status compose promote rollback logs test bench

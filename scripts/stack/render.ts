@@ -215,7 +215,14 @@ function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"])
  */
 export const poolReadTimeoutMs = (settings: Settings) => Math.floor(Number(settings.gatewayVars.UPSTREAM_TIMEOUT_MS) * 0.4);
 
-export function renderAll(settings: Settings, topology: Topology, options: { benchmark?: boolean } = {}): void {
+export interface RenderOptions {
+  /** make bench's extra nginx location. */
+  benchmark?: boolean;
+  /** v1 replicas nginx's pool sends nothing new to (marked `down`), while they restart. */
+  drained?: string[];
+}
+
+export function renderAll(settings: Settings, topology: Topology, options: RenderOptions = {}): void {
   const { where, output: out } = topology;
   prepareFolders(out, topology.nginxWorkers);
   const processes = workerProcesses(settings, where);
@@ -267,7 +274,7 @@ export function renderAll(settings: Settings, topology: Topology, options: { ben
     V1_POOL_READ_TIMEOUT_MS: String(poolReadTimeoutMs(settings)),
     V1_POOL_SERVERS: processes
       .filter((p) => p.worker === "v1")
-      .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=5s;`)
+      .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=5s${options.drained?.includes(p.name) ? " down" : ""};`)
       .join("\n"),
     BENCHMARK_LOCATIONS: benchmarkLocations,
     SANE_REQUEST_ID: SANE_REQUEST_ID.source,

@@ -102,9 +102,16 @@ export interface Settings {
   gatewayVars: Record<string, string>;
 }
 
+/**
+ * What `make promote` / `make rollback` chose (V1_MODEL, and V1_MODEL_BEFORE to go back to): kept
+ * in the checkout's state so that it survives a stop and start; the environment still wins.
+ */
+export const MODEL_SELECTION = join(ROOT, ".state/model-selection.env");
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const defaults = parseEnvFile(readFileSync(join(ROOT, "deployments/settings.env"), "utf8"));
-  const value = (key: string) => env[key] ?? defaults[key] ?? "";
+  const selected = existsSync(MODEL_SELECTION) ? parseEnvFile(readFileSync(MODEL_SELECTION, "utf8")) : {};
+  const value = (key: string) => env[key] ?? selected[key] ?? defaults[key] ?? "";
   const port = (key: string) => {
     const n = Number(value(key));
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${key}=${value(key)} is not a port`);

@@ -15,7 +15,8 @@ import { composeFile } from "./compose.ts";
 import { certificate, ensureCertificate, ensureCredentials, ensureFeedbackSecret } from "./secrets.ts";
 import { dockerTopology, nativeTopology, renderAll, rendered, supervisordConfig } from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
-import { loadSettings, paths, ROOT, workerProcesses, type Settings } from "./settings.ts";
+import { loadSettings, MODEL_SELECTION, parseEnvFile, paths, ROOT, workerProcesses, type Settings } from "./settings.ts";
+import { switchV1Model } from "./rollout.ts";
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -244,6 +245,31 @@ async function renderDocker(): Promise<void> {
   console.log(`rendered the docker-compose configs into ${topology.output}`);
 }
 
+/** v1 takes v2's model: `make promote`. */
+async function promote(): Promise<void> {
+  if (!supervisordRunning()) throw new Error("the stack is not running (make start-project)");
+  const settings = loadSettings();
+  if (settings.v1Model === settings.v2Model) throw new Error(`v1 already serves v2's model, ${settings.v1Model}`);
+  await switchV1Model(settings.v2Model, settings.v1Model);
+  console.log(`promoted: v1 serves ${settings.v2Model} (was ${settings.v1Model}; make rollback returns to it)`);
+}
+
+/** v1 goes back to the model it served before the last promote: `make rollback`. */
+async function rollback(): Promise<void> {
+  if (!supervisordRunning()) throw new Error("the stack is not running (make start-project)");
+  const settings = loadSettings();
+  const before = loadSettings({ ...process.env, V1_MODEL: process.env.V1_MODEL_BEFORE ?? modelBefore() }).v1Model;
+  if (before === settings.v1Model) throw new Error(`v1 already serves ${before}`);
+  await switchV1Model(before, settings.v1Model);
+  console.log(`rolled back: v1 serves ${before} (was ${settings.v1Model})`);
+}
+
+function modelBefore(): string {
+  const before = existsSync(MODEL_SELECTION) ? parseEnvFile(readFileSync(MODEL_SELECTION, "utf8")).V1_MODEL_BEFORE : undefined;
+  if (!before) throw new Error("nothing to roll back to: no make promote has been made");
+  return before;
+}
+
 /** docker-compose.yml, anew from the settings (a test checks the committed one is this). */
 async function writeCompose(): Promise<void> {
   writeFileSync(join(ROOT, "docker-compose.yml"), composeFile(loadSettings()));
@@ -256,12 +282,14 @@ const commands: Record<string, () => Promise<void>> = {
   start: () => start({ benchmark: flags.includes("--benchmark") }),
   "render-docker": renderDocker,
   compose: writeCompose,
+  promote,
+  rollback,
   stop,
   status,
 };
 const run = commands[command ?? ""];
 if (!run) {
-  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render-docker | compose");
+  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render-docker | compose | promote | rollback");
   process.exit(2);
 }
 run().catch((error: Error) => {

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { readCredentials, certificate } from "../../scripts/stack/secrets.ts";
@@ -106,3 +107,43 @@ export async function prometheusQuery(query: string): Promise<{ metric: Record<s
 
 /** The p-th percentile (nearest rank) of some measurements. */
 export const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil((values.length * p) / 100) - 1]!;
+
+/**
+ * `rps` requests a second for `seconds`, round-robin over just enough client addresses that none
+ * outruns its budget (burst + refill over the run).
+ */
+export async function steadyLoad(rps: number, seconds: number, during?: () => Promise<void>) {
+  const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
+  const refill = Number(settings.gatewayVars.RATE_LIMIT_RPS);
+  const total = rps * seconds;
+  const clients = Array.from({ length: Math.ceil((total / (burst + refill * seconds)) * 1.25) }, freshClient);
+  /** Each request that did not get a 200: when it was sent (ms from the start), and what it got. */
+  const failed: { sentAtMs: number; reply?: Reply; error?: string }[] = [];
+  /** Each request that got a 200: when it was sent, and the model version that answered. */
+  const served: { sentAtMs: number; modelVersion: string }[] = [];
+  const latenciesMs: number[] = [];
+  const pending: Promise<void>[] = [];
+  let sent = 0;
+  const started = Date.now();
+  const action = during ? sleep(1000).then(during) : Promise.resolve();
+  while (sent < total) {
+    const client = clients[sent % clients.length]!;
+    sent++;
+    const sentAtMs = Date.now() - started;
+    pending.push(
+      predict("steady as she goes", { from: client, headers: { Connection: "close" } }).then(
+        (reply: Reply) => {
+          latenciesMs.push(Date.now() - started - sentAtMs);
+          if (reply.status !== 200) failed.push({ sentAtMs, reply });
+          else served.push({ sentAtMs, modelVersion: String(reply.headers["x-model-version"]) });
+        },
+        (error: Error) => void failed.push({ sentAtMs, error: error.message }),
+      ),
+    );
+    // Paced against the clock, not by a fixed sleep, so that the rate holds whatever each send costs.
+    await sleep(Math.max(0, started + (sent * 1000) / rps - Date.now()));
+  }
+  await Promise.all([...pending, action]);
+  const failures = failed.map((f) => f.error ?? `${f.reply!.status} ${f.reply!.body.slice(0, 120)}`);
+  return { sent, failures, failed, served, latenciesMs, started };
+}

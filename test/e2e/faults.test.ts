@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderAll, nativeTopology, rendered } from "../../scripts/stack/render.ts";
 import { loadSettings } from "../../scripts/stack/settings.ts";
 import { pidOf, supervisorctl } from "../../scripts/stack/supervisor.ts";
-import { call, freshClient, percentile, predict, settings, type Reply } from "./client.ts";
+import { call, freshClient, percentile, predict, settings, steadyLoad, type Reply } from "./client.ts";
 
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
@@ -23,44 +23,6 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   }
   throw new Error(`not within ${timeoutMs} ms`);
 }
-
-/**
- * `rps` requests a second for `seconds`, round-robin over just enough client addresses that none
- * outruns its budget (burst + refill over the run).
- */
-async function steadyLoad(rps: number, seconds: number, during?: () => Promise<void>) {
-  const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
-  const refill = Number(settings.gatewayVars.RATE_LIMIT_RPS);
-  const total = rps * seconds;
-  const clients = Array.from({ length: Math.ceil((total / (burst + refill * seconds)) * 1.25) }, freshClient);
-  /** Each request that did not get a 200: when it was sent (ms from the start), and what it got. */
-  const failed: { sentAtMs: number; reply?: Reply; error?: string }[] = [];
-  const latenciesMs: number[] = [];
-  const pending: Promise<void>[] = [];
-  let sent = 0;
-  const started = Date.now();
-  const action = during ? sleep(1000).then(during) : Promise.resolve();
-  while (sent < total) {
-    const client = clients[sent % clients.length]!;
-    sent++;
-    const sentAtMs = Date.now() - started;
-    pending.push(
-      predict("steady as she goes", { from: client, headers: { Connection: "close" } }).then(
-        (reply: Reply) => {
-          latenciesMs.push(Date.now() - started - sentAtMs);
-          if (reply.status !== 200) failed.push({ sentAtMs, reply });
-        },
-        (error: Error) => void failed.push({ sentAtMs, error: error.message }),
-      ),
-    );
-    // Paced against the clock, not by a fixed sleep, so that the rate holds whatever each send costs.
-    await sleep(Math.max(0, started + (sent * 1000) / rps - Date.now()));
-  }
-  await Promise.all([...pending, action]);
-  const failures = failed.map((f) => f.error ?? `${f.reply!.status} ${f.reply!.body.slice(0, 120)}`);
-  return { sent, failures, failed, latenciesMs };
-}
-
 
 describe("faults", () => {
   it("loses no request when a v1 replica is killed with -9 under load, and the replica is back within 5 s", async () => {
