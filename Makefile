@@ -56,6 +56,12 @@ promote: ## v1 serves v2's model: its replicas restart one at a time, each drain
 rollback: ## v1 goes back to the model it served before the last promote, the same way
 	$(STACK) rollback
 
+experiment-report: node_modules/.installed ## v2's model against v1's from Prometheus (REPORT_WINDOW, default 1h): figures, verdict, a PNG chart
+	npx tsx scripts/experiment/report.ts
+
+rollout-rules: node_modules/.installed ## write deployments/prometheus/rollout-rules.yml anew from scripts/experiment/thresholds.ts
+	npx tsx scripts/experiment/rollout-rules.ts > deployments/prometheus/rollout-rules.yml
+
 logs: ## follow the stack's logs
 	tail -n 20 -F .state/logs/*.log
 
@@ -65,7 +71,8 @@ E2E_RATE_LIMIT := RATE_LIMIT_RPS=0.2 RATE_LIMIT_BURST=5
 
 test: setup build ## typecheck, unit tests, then the stack end to end (stopped afterwards, pass or fail)
 	npm run typecheck
-	promtool check rules deployments/prometheus/rules.yml
+	promtool check rules deployments/prometheus/rules.yml deployments/prometheus/rollout-rules.yml
+	promtool test rules deployments/prometheus/rollout-rules.test.yml
 	test -z "$$(docker-compose config -q 2>&1)" || { docker-compose config -q; echo "docker-compose config warned (above)"; exit 1; }
 	npx vitest run --project model --project stack --project v1 --project v2 --project gateway
 	$(E2E_RATE_LIMIT) $(STACK) start
@@ -74,4 +81,4 @@ test: setup build ## typecheck, unit tests, then the stack end to end (stopped a
 bench: setup build ## measure the stack (rate limit raised): bench/results/<timestamp>.json and .md
 	npx tsx bench/run.ts
 
-.PHONY: help system-packages setup model models build start-project stop-project status compose promote rollback logs test bench
+.PHONY: help system-packages setup model models build start-project stop-project status compose promote rollback experiment-report rollout-rules logs test bench

@@ -39,6 +39,11 @@ export async function latencyChartPng(points: LatencyPoint[], title: string): Pr
       color: { field: "percentile", type: "nominal", sort: ["p50", "p90", "p99"] },
     },
   };
+  return vegaLitePng(spec);
+}
+
+/** Any vega-lite chart as a PNG, headless, in the one font named above. */
+export async function vegaLitePng(spec: TopLevelSpec): Promise<Buffer> {
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();

@@ -288,6 +288,7 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
     JSON.stringify(processesOf.map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`));
   const prometheus = renderTemplate(readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"), {
     RULES_FILE: join(where.root, "deployments/prometheus/rules.yml"),
+    ROLLOUT_RULES_FILE: join(where.root, "deployments/prometheus/rollout-rules.yml"),
     NGINX_TARGETS: JSON.stringify([`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
     GATEWAY_TARGETS: targets(ofWorker("gateway")),
     V1_TARGETS: targets(ofWorker("v1")),

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { rolloutRules } from "../experiment/rollout-rules.ts";
 import { composeFile } from "./compose.ts";
 import { renderTemplate } from "./render.ts";
 import { loadSettings, parseEnvFile, ROOT, workerProcesses } from "./settings.ts";
@@ -56,5 +57,11 @@ describe("rollout settings", () => {
     expect(() => loadSettings({ V2_MODEL: "../../etc" })).toThrow(/V2_MODEL=..\/..\/etc is not a model version/);
     expect(() => loadSettings({ CANARY_PERCENT: "101" })).toThrow(/CANARY_PERCENT=101 is not a percentage \(0-100\)/);
     expect(() => loadSettings({ SHADOW_PERCENT: "-5" })).toThrow(/SHADOW_PERCENT=-5 is not a percentage/);
+  });
+});
+
+describe("deployments/prometheus/rollout-rules.yml", () => {
+  it("is exactly what `make rollout-rules` generates from the report's thresholds", () => {
+    expect(readFileSync(join(ROOT, "deployments/prometheus/rollout-rules.yml"), "utf8")).toBe(rolloutRules());
   });
 });

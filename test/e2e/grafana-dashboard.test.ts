@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { basicAuth, freshClient, predict, prometheusQuery } from "./client.ts";
+import { basicAuth, call, freshClient, predict, prometheusQuery } from "./client.ts";
 
 const dashboard = JSON.parse(readFileSync(new URL("../../deployments/grafana/dashboards/fortress.json", import.meta.url), "utf8"));
 const queries: { panel: string; expr: string }[] = dashboard.panels.flatMap((panel: any) =>
@@ -15,8 +15,14 @@ const queries: { panel: string; expr: string }[] = dashboard.panels.flatMap((pan
 describe("the Grafana dashboard", () => {
   it("has data for every panel's query after traffic", async () => {
     const client = freshClient();
-    await predict("I love this!");
+    const answered = await predict("I love this!");
     await predict("I love this!", { headers: { "X-Experiment-Group": "debug" } });
+    await call("/feedback", {
+      method: "POST",
+      from: freshClient(),
+      headers: { "Content-Type": "application/json", Authorization: basicAuth() },
+      body: JSON.stringify({ token: answered.headers["x-prediction-token"], label: "love" }),
+    });
     await predict("hi", { auth: basicAuth(undefined, "wrong") });
     await Promise.all(Array.from({ length: 12 }, () => predict("hello", { from: client })));
     // Two scrapes (5 s apart) are needed before rate() has something to say.

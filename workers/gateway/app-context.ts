@@ -8,6 +8,8 @@ export interface GatewayVariables {
   sentence: string;
   /** Which inference worker answered, once routed. */
   variant: Variant;
+  /** The model version that answered, once it has. */
+  model: string;
 }
 
 export type GatewayEnv = { Bindings: Env; Variables: GatewayVariables };

@@ -5,9 +5,9 @@ import { VARIANTS } from "../shared/inference/prediction-contract.ts";
 export const registry = createRegistry();
 
 export const metrics = {
-  requests: registry.counter("fortress_requests_total", "POST /predict requests answered, by variant and status"),
+  requests: registry.counter("fortress_requests_total", "POST /predict requests answered, by variant, model version and status"),
   duration: registry.histogram("fortress_request_duration_seconds",
-    "Time to answer POST /predict, by variant",
+    "Time to answer POST /predict, by variant and model version",
     LATENCY_BUCKETS,
   ),
   rateLimited: registry.counter("fortress_rate_limited_total", "Requests refused with 429"),

@@ -42,9 +42,9 @@ app.use(requestId());
 app.use(
   "/predict",
   observe({
-    record({ variant, status, seconds }) {
-      metrics.requests.inc({ variant, status: String(status) });
-      metrics.duration.observe(seconds, { variant });
+    record({ variant, model, status, seconds }) {
+      metrics.requests.inc({ variant, model, status: String(status) });
+      metrics.duration.observe(seconds, { variant, model });
     },
   }),
 );

@@ -42,7 +42,7 @@ describe("v1 worker", () => {
   it("counts predictions by label in its metrics, on the Ops entrypoint", async () => {
     await predict({ sentence: "I love this!" });
     const text = await (await ops.fetch("http://v1/metrics")).text();
-    const love = text.match(/^fortress_predictions_total\{variant="v1",label="love"\} (\d+)/m);
+    const love = text.match(/^fortress_predictions_total\{variant="v1",model="[0-9a-f]{12}",label="love"\} (\d+)/m);
     expect(Number(love?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^fortress_model_info\{variant="v1",version="[0-9a-f]{12}",sha256="[0-9a-f]{64}"\} 1/m);
   });

@@ -169,6 +169,7 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     }
     const label = response.headers.get(LABEL_HEADER);
     const model = response.headers.get(MODEL_VERSION_HEADER);
+    if (model) c.set("model", model);
     if (response.ok && label && model) {
       const claims = { rid: c.get("requestId"), v: variant, m: model, l: label, iat: Math.floor(Date.now() / 1000) };
       headers.set(PREDICTION_TOKEN_HEADER, await options.tokens.sign(claims));

@@ -36,14 +36,14 @@ export interface PredictionContext {
 export function createInferenceWorker(variant: Variant, selected: SelectedModel, render: (prediction: PredictionContext) => object) {
   const classifier = classifierOf(selected);
   const registry = createRegistry();
-  const predictions = registry.counter("fortress_predictions_total", "Predictions made, by variant and label");
+  const predictions = registry.counter("fortress_predictions_total", "Predictions made, by variant, model version and label");
   const inferenceSeconds = registry.histogram("fortress_inference_duration_seconds",
     "Featurize + ONNX run per prediction, by the runtime clock (workerd advances it only at I/O)",
     LATENCY_BUCKETS,
   );
   const modelInfo = registry.gauge("fortress_model_info", "The model this process serves (always 1)");
   const modelLoadSeconds = registry.gauge("fortress_model_load_seconds", "Seconds the model took to load");
-  for (const label of LABELS) predictions.add(0, { variant, label });
+  for (const label of LABELS) predictions.add(0, { variant, model: selected.version, label });
 
   let modelReported: Promise<ModelInfo> | undefined;
   /** The model, loaded on first use; its gauges are set once, when it has loaded. */
@@ -63,7 +63,7 @@ export function createInferenceWorker(variant: Variant, selected: SelectedModel,
     const started = performance.now();
     const { label, probabilities } = await classifier.classify(sentence);
     const inferenceMs = performance.now() - started;
-    predictions.inc({ variant, label });
+    predictions.inc({ variant, model: selected.version, label });
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
     const requestId = request.headers.get(REQUEST_ID_HEADER) ?? "";

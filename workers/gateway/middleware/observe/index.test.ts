@@ -24,12 +24,12 @@ describe("observe", () => {
   it("records an answer's variant, status and duration", async () => {
     const { app, recorded } = tinyApp();
     await app.request("/v2");
-    expect(recorded).toEqual([{ variant: "v2", status: 200, seconds: expect.any(Number) }]);
+    expect(recorded).toEqual([{ variant: "v2", model: "none", status: 200, seconds: expect.any(Number) }]);
   });
 
   it("records a refusal made before any variant was chosen as variant none", async () => {
     const { app, recorded } = tinyApp();
     await app.request("/refused");
-    expect(recorded).toEqual([{ variant: "none", status: 429, seconds: expect.any(Number) }]);
+    expect(recorded).toEqual([{ variant: "none", model: "none", status: 429, seconds: expect.any(Number) }]);
   });
 });

@@ -4,6 +4,8 @@ import type { GatewayEnv } from "../../app-context.ts";
 export interface Answered {
   /** v1, v2, or "none" when the request was refused before a variant was chosen. */
   variant: string;
+  /** The model version that answered, or "none". */
+  model: string;
   status: number;
   seconds: number;
 }
@@ -25,7 +27,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<GatewayEnv> 
     await next();
     const seconds = (performance.now() - started) / 1000;
     const variant = c.get("variant") ?? "none";
-    options.record({ variant, status: c.res.status, seconds });
+    options.record({ variant, model: c.get("model") ?? "none", status: c.res.status, seconds });
     if (c.res.status < 400) return;
     console.log(
       JSON.stringify({
