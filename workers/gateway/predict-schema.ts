@@ -57,3 +57,17 @@ export function mediaTypeProblem(contentType: string | null | undefined): Proble
   const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   return mediaType === "application/json" ? undefined : { status: 415, detail: "send the body as application/json" };
 }
+
+export const problemContent = {
+  "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) },
+};
+
+/** What every POST route behind the chain (rate limit, sign-in, JSON body) can refuse with. */
+export const chainProblems = {
+  400: { description: "The body is not valid JSON", content: problemContent },
+  401: { description: "Missing or wrong credentials", content: problemContent },
+  413: { description: "The body is larger than 16 KiB", content: problemContent },
+  415: { description: "The body is not application/json", content: problemContent },
+  429: { description: "Rate limit reached, or too many sign-ins with new credentials at once; see Retry-After", content: problemContent },
+  500: { description: "The gateway failed; its log has the request id", content: problemContent },
+} as const;

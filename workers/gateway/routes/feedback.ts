@@ -7,7 +7,7 @@ import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
 import type { AppContext, GatewayEnv } from "../app-context.ts";
 import { problemResponse } from "../../shared/http/problem.ts";
 import type { PredictionClaims, PredictionTokens } from "../feedback/prediction-token.ts";
-import { Label } from "../predict-schema.ts";
+import { chainProblems, Label, problemContent } from "../predict-schema.ts";
 
 export const FeedbackRequest = z
   .object(
@@ -19,8 +19,6 @@ export const FeedbackRequest = z
   )
   .openapi("FeedbackRequest");
 
-const problemContent = { "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) } };
-
 export const feedbackRoute = createRoute({
   method: "post",
   path: "/feedback",
@@ -29,13 +27,8 @@ export const feedbackRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: FeedbackRequest } } } },
   responses: {
     202: { description: "Counted", content: { "application/json": { schema: z.object({ status: z.literal("accepted") }) } } },
-    400: { description: "The body is not valid JSON", content: problemContent },
-    401: { description: "Missing or wrong credentials", content: problemContent },
-    413: { description: "The body is larger than 16 KiB", content: problemContent },
-    415: { description: "The body is not application/json", content: problemContent },
+    ...chainProblems,
     422: { description: "An unknown label, or a token that is malformed, expired or not ours", content: problemContent },
-    429: { description: "Rate limit reached; see Retry-After", content: problemContent },
-    500: { description: "The gateway failed; its log has the request id", content: problemContent },
     503: { description: "The rate limiter is unavailable, or no users are configured; see Retry-After", content: problemContent },
   },
 });

@@ -9,7 +9,7 @@
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
 import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER, type Variant } from "../../shared/inference/prediction-contract.ts";
 import type { PredictionTokens } from "../feedback/prediction-token.ts";
-import { PredictRequest, V1Prediction, V2Prediction } from "../predict-schema.ts";
+import { chainProblems, PredictRequest, problemContent, V1Prediction, V2Prediction } from "../predict-schema.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/http/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/http/request-id.ts";
 import { withTimeout } from "../../shared/http/with-timeout.ts";
@@ -94,7 +94,6 @@ async function forward(c: AppContext, { variant, payload }: Route, { timeoutMs, 
   }
 }
 
-const problemContent = { "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) } };
 
 /**
  * POST /predict, declared once: what the app serves (index.ts passes this route, its middleware
@@ -116,13 +115,8 @@ export const predictRoute = createRoute({
       description: "The predicted label (v1), or the debug payload (v2). X-Variant says which answered.",
       content: { "application/json": { schema: z.union([V1Prediction, V2Prediction]) } },
     },
-    400: { description: "The body is not valid JSON", content: problemContent },
-    401: { description: "Missing or wrong credentials", content: problemContent },
-    413: { description: "The body is larger than 16 KiB", content: problemContent },
-    415: { description: "The body is not application/json", content: problemContent },
+    ...chainProblems,
     422: { description: "The sentence is missing, not a string, empty or too long", content: problemContent },
-    429: { description: "Rate limit reached, or too many sign-ins with new credentials at once; see Retry-After", content: problemContent },
-    500: { description: "The gateway failed; its log has the request id", content: problemContent },
     502: { description: "The model answered with an error of its own", content: problemContent },
     503: { description: "The model or the rate limiter is unavailable, or no users are configured; see Retry-After", content: problemContent },
     504: { description: "The model did not answer in time", content: problemContent },

@@ -107,7 +107,7 @@ describe("the gateway's other routes", () => {
 
   it("counts what happened in the Prometheus metrics", async () => {
     const count = (text: string, line: RegExp) => Number(text.match(line)?.[1] ?? 0);
-    const ok = /^fortress_requests_total\{variant="v1",status="200"\} (\d+)$/m;
+    const ok = /^fortress_requests_total\{variant="v1",model="[0-9a-f]{12}",status="200"\} (\d+)$/m;
     const unauthorized = /^fortress_auth_failures_total (\d+)$/m;
     const before = await (await ops.fetch("http://gateway/metrics")).text();
     await postPredict("hello");
