@@ -108,9 +108,9 @@ export interface Settings {
  */
 export const MODEL_SELECTION = join(ROOT, ".state/model-selection.env");
 
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = MODEL_SELECTION): Settings {
   const defaults = parseEnvFile(readFileSync(join(ROOT, "deployments/settings.env"), "utf8"));
-  const selected = existsSync(MODEL_SELECTION) ? parseEnvFile(readFileSync(MODEL_SELECTION, "utf8")) : {};
+  const selected = existsSync(selection) ? parseEnvFile(readFileSync(selection, "utf8")) : {};
   const value = (key: string) => env[key] ?? selected[key] ?? defaults[key] ?? "";
   const port = (key: string) => {
     const n = Number(value(key));

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -63,5 +64,15 @@ describe("rollout settings", () => {
 describe("deployments/prometheus/rollout-rules.yml", () => {
   it("is exactly what `make rollout-rules` generates from the report's thresholds", () => {
     expect(readFileSync(join(ROOT, "deployments/prometheus/rollout-rules.yml"), "utf8")).toBe(rolloutRules());
+  });
+});
+
+describe("the model selection of make promote / make rollback", () => {
+  it("outlives a restart: the settings read it over settings.env, and the environment over it", () => {
+    const selection = join(mkdtempSync(join(tmpdir(), "selection-")), "model-selection.env");
+    const [baseline, candidate] = [loadSettings({}, selection).v1Model, loadSettings({}, selection).v2Model];
+    writeFileSync(selection, `V1_MODEL=${candidate}\nV1_MODEL_BEFORE=${baseline}\n`);
+    expect(loadSettings({}, selection).v1Model).toBe(candidate);
+    expect(loadSettings({ V1_MODEL: baseline }, selection).v1Model).toBe(baseline);
   });
 });
