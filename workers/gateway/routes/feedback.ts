@@ -43,7 +43,7 @@ export function feedback(options: FeedbackOptions): RouteHandler<typeof feedback
   async function feedback(c: AppContext): Promise<Response> {
     // Validated by the route's schema; hono keeps the parsed body.
     const { token, label } = (await c.req.json()) as z.infer<typeof FeedbackRequest>;
-    const verified = await options.tokens.verify(token, Math.floor(Date.now() / 1000));
+    const verified = options.tokens.verify(token, Math.floor(Date.now() / 1000));
     if ("status" in verified) return problemResponse(verified);
     options.onFeedback?.(verified, verified.l === label);
     return c.json({ status: "accepted" }, 202);

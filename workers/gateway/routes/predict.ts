@@ -94,7 +94,6 @@ async function forward(c: AppContext, { variant, payload }: Route, { timeoutMs, 
   }
 }
 
-
 /**
  * POST /predict, declared once: what the app serves (index.ts passes this route, its middleware
  * and handler to app.openapi) and what /openapi.json says, the body's schema included.
@@ -166,7 +165,7 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     if (model) c.set("model", model);
     if (response.ok && label && model) {
       const claims = { rid: c.get("requestId"), v: variant, m: model, l: label, iat: Math.floor(Date.now() / 1000) };
-      headers.set(PREDICTION_TOKEN_HEADER, await options.tokens.sign(claims));
+      headers.set(PREDICTION_TOKEN_HEADER, options.tokens.sign(claims));
       if (variant === "v1" && options.shadowPercent > 0 && Math.random() * 100 < options.shadowPercent) {
         c.executionCtx.waitUntil(shadow(c, label));
       }
