@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Example } from "./dataset.ts";
 import { LABELS } from "../serving/labels.ts";
-import { TRAINING_CONFIG, trainEmotionModel } from "./train.ts";
+import { TRAINING_CONFIGS, trainEmotionModel } from "./train.ts";
 
 /** A small made-up corpus: each label has its own cue word among shared filler. */
 function corpus(): Example[] {
@@ -12,7 +12,7 @@ function corpus(): Example[] {
 }
 
 describe("trainEmotionModel", () => {
-  const config = { ...TRAINING_CONFIG, maxWordFeatures: 200, maxCharFeatures: 400, maxIterations: 50 };
+  const config = { ...TRAINING_CONFIGS.baseline!, maxWordFeatures: 200, maxCharFeatures: 400, maxIterations: 50 };
 
   it("writes a byte-identical emotion.onnx and featurizer for the same data and config", () => {
     const first = trainEmotionModel(corpus(), config, "sha");

@@ -60,7 +60,6 @@ export const TRAINING_CONFIGS: Record<string, TrainingConfig> = {
     gradientTolerance: 1e-4,
   },
 };
-export const TRAINING_CONFIG = TRAINING_CONFIGS.baseline!;
 
 interface TermStats {
   count: number;

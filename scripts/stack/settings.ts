@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
+import { VERSION_PATTERN } from "../../model/serving/model-version.ts";
 import { percentage } from "../../workers/gateway/routes/assignment.ts";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -131,7 +132,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
   };
   const modelVersion = (key: string) => {
     const version = value(key);
-    if (!existsSync(join(MODEL_VERSIONS, version, "emotion.onnx")) || !/^[0-9a-f]{12}$/.test(version)) {
+    if (!existsSync(join(MODEL_VERSIONS, version, "emotion.onnx")) || !VERSION_PATTERN.test(version)) {
       throw new Error(`${key}=${version} is not a model version (model/versions/<version>; make models lists them)`);
     }
     return version;

@@ -258,7 +258,7 @@ async function promote(): Promise<void> {
 async function rollback(): Promise<void> {
   if (!supervisordRunning()) throw new Error("the stack is not running (make start-project)");
   const settings = loadSettings();
-  const before = loadSettings({ ...process.env, V1_MODEL: process.env.V1_MODEL_BEFORE ?? modelBefore() }).v1Model;
+  const before = loadSettings({ ...process.env, V1_MODEL: modelBefore() }).v1Model;
   if (before === settings.v1Model) throw new Error(`v1 already serves ${before}`);
   await switchV1Model(before, settings.v1Model);
   console.log(`rolled back: v1 serves ${before} (was ${settings.v1Model})`);

@@ -43,6 +43,10 @@ export function call(path: string, options: CallOptions = {}): Promise<Reply> {
         method: options.method ?? "GET",
         headers: options.headers,
         localAddress: options.from,
+        // A connection per call: each client address is a client of its own, and a kept-alive
+        // socket that nginx has just closed fails as "socket hang up" when reused (Node 20's
+        // global agent keeps sockets alive). Node then sends Connection: close itself.
+        agent: false,
         ...(secure ? { ca, servername: "localhost" } : {}),
         timeout: 15_000,
       },
@@ -131,7 +135,7 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
     sent++;
     const sentAtMs = Date.now() - started;
     pending.push(
-      predict("steady as she goes", { from: client, headers: { Connection: "close" } }).then(
+      predict("steady as she goes", { from: client }).then(
         (reply: Reply) => {
           latenciesMs.push(Date.now() - started - sentAtMs);
           if (reply.status !== 200) failed.push({ sentAtMs, reply });

@@ -28,7 +28,7 @@ async function variantsOf(keys: string[]): Promise<Map<string, { variant: string
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
       for (let i = lane; i < keys.length; i += lanes) {
-        const reply = await predict("I love this!", { from: freshClient(), headers: { "X-Assignment-Key": keys[i]!, Connection: "close" } });
+        const reply = await predict("I love this!", { from: freshClient(), headers: { "X-Assignment-Key": keys[i]! } });
         answers.set(keys[i]!, { variant: String(reply.headers["x-variant"]), body: reply.body, status: reply.status });
       }
     }),
@@ -84,13 +84,13 @@ describe("rolling out v2", () => {
     const expected: Record<string, number> = {};
     for (const headers of [{}, { "X-Experiment-Group": "debug" }] as Record<string, string>[]) {
       for (const tweet of tweets) {
-        const prediction = await predict(tweet.text, { headers: { ...headers, Connection: "close" } });
+        const prediction = await predict(tweet.text, { headers });
         const variant = String(prediction.headers["x-variant"]);
         const token = String(prediction.headers["x-prediction-token"]);
         const verdict = await call("/feedback", {
           method: "POST",
           from: freshClient(),
-          headers: { "Content-Type": "application/json", Authorization: basicAuth(), Connection: "close" },
+          headers: { "Content-Type": "application/json", Authorization: basicAuth() },
           body: JSON.stringify({ token, label: tweet.label }),
         });
         expect(verdict.status).toBe(202);

@@ -2,13 +2,16 @@ import { opsOfWorkerUnderTest as ops, workerUnderTest as worker } from "../share
 import { describe, expect, it } from "vitest";
 import { LABELS } from "../../model/serving/labels.ts";
 
+const predict = (headers: Record<string, string>) =>
+  worker.fetch("http://v2/predict", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify({ sentence: "I love this!" }),
+  });
+
 describe("v2 worker", () => {
   it("adds all 13 probabilities, summing to 1, the model, the replica and the request id it received", async () => {
-    const response = await worker.fetch("http://v2/predict", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Request-Id": "trace-42" },
-      body: JSON.stringify({ sentence: "I love this!" }),
-    });
+    const response = await predict({ "X-Request-Id": "trace-42" });
     expect(response.status).toBe(200);
     const body = await response.json<Record<string, any>>();
     expect(body["prediction value"]).toBe("love");
@@ -26,11 +29,7 @@ describe("v2 worker", () => {
 
 describe("v2 as the canary", () => {
   it("answers exactly production's body when the gateway asks for the plain payload, with its model version", async () => {
-    const response = await worker.fetch("http://v2/predict", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Payload": "plain" },
-      body: JSON.stringify({ sentence: "I love this!" }),
-    });
+    const response = await predict({ "X-Payload": "plain" });
     expect(await response.json()).toEqual({ "prediction value": "love" });
     expect(response.headers.get("X-Model-Version")).toMatch(/^[0-9a-f]{12}$/);
   });

@@ -26,12 +26,14 @@ export const plainPayload = (label: string) => ({ "prediction value": label });
 
 export const BODY_TOO_LARGE: Problem = { status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` };
 
+const UTF8 = new TextDecoder();
+
 /** The sentence of a body the gateway has validated, or why there is none (size, JSON, type). */
 export function sentenceOf(bytes: ArrayBuffer): string | Problem {
   if (bytes.byteLength > MAX_BODY_BYTES) return BODY_TOO_LARGE;
   let body: { sentence?: unknown } | null;
   try {
-    body = JSON.parse(new TextDecoder().decode(bytes));
+    body = JSON.parse(UTF8.decode(bytes));
   } catch {
     return { status: 400, detail: "the body is not valid JSON" };
   }
