@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { latencyChartPng } from "./latency-chart.ts";
-import { readDataset } from "../model/training/dataset.ts";
-import { dataPaths } from "../model/training/train.ts";
+import { dataPaths, readDataset } from "../model/training/dataset.ts";
 import { workerdBinary } from "../scripts/stack/render.ts";
 import { workerdConfig } from "../scripts/stack/workerd-config.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
@@ -125,9 +124,7 @@ async function gatewayRespawnMs(times: number): Promise<number[]> {
 /** Inference alone inside workerd: the classifier module in a worker of its own. */
 async function inferenceInWorkerd(): Promise<{ sentences: number; medianMicros: number; p90Micros: number; meanMicros: number; source: string }> {
   const { dataPath } = dataPaths();
-  const sentences = existsSync(dataPath)
-    ? readDataset(dataPath).examples.slice(0, 10_000).map((e) => e.text)
-    : Array.from({ length: 10_000 }, (_, i) => `sentence number ${i}: I love this, but I worry about tomorrow`);
+  const sentences = readDataset(dataPath).examples.slice(0, 10_000).map((e) => e.text);
   const bundle = join(paths.dist, "bench-inference");
   execFileSync(join(ROOT, "scripts/wrangler-offline"), ["deploy", "--dry-run", "-c", WRANGLER_CONFIGS["bench-inference"], "--outdir", bundle], {
     stdio: "ignore",

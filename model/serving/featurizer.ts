@@ -54,7 +54,7 @@ function decodeEntity(entity: string, body: string): string {
 }
 
 /**
- * Normalises a raw tweet. Each rule answers something the data set holds (../shared/data/README.md):
+ * Normalises a raw tweet. Each rule answers something the data set holds (model/data/README.md):
  * HTML entities such as "&amp;" (decoded twice, as some are double-escaped), the mojibake "ï¿½" that
  * mostly stands where an apostrophe was, @mentions and URLs that carry no emotion of their own, and
  * characters repeated for emphasis ("soooo", "!!!!") folded to two so they share one feature.

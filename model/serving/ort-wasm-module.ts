@@ -7,7 +7,7 @@
  * WebAssembly.instantiate(bytes, imports). So we give ORT a sentinel buffer as `wasmBinary`, and
  * wrap WebAssembly.instantiate so that a call with the sentinel instantiates our Module with the
  * imports emscripten built; every other call goes to the original. The same path serves Node,
- * where the test suite compiles the Module itself. See ../shared/notes/ort-in-workerd.md.
+ * where the test suite compiles the Module itself.
  */
 import type { Env as OrtEnv } from "onnxruntime-web";
 

@@ -1,6 +1,8 @@
-/** Reads the tweet_emotions data set and its fixed train/test split (../shared/data/README.md). */
+/** Reads the tweet_emotions data set and its fixed train/test split (model/data/README.md). */
 import { existsSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { isLabel, type Label } from "../serving/labels.ts";
 
@@ -31,12 +33,19 @@ export function parseDataset(csv: string): Example[] {
   });
 }
 
-export const DATA_ORIGIN =
-  "the CrowdFlower 'Emotion in Text' data set, kept in ../shared/data beside the checkout (see its README.md)";
+/** The repository's copy of the data set and its split. */
+export const DATA_DIR = fileURLToPath(new URL("../data", import.meta.url));
+
+/** Where the data set and its split are: DATA_PATH, else the repository's copy; the split beside it. */
+export function dataPaths(env: NodeJS.ProcessEnv = process.env): { dataPath: string; trainIds: string; testIds: string } {
+  const dataPath = resolve(env.DATA_PATH ?? join(DATA_DIR, "tweet_emotions.csv"));
+  const splitDir = join(dirname(dataPath), "split");
+  return { dataPath, trainIds: join(splitDir, "train_ids.txt"), testIds: join(splitDir, "test_ids.txt") };
+}
 
 export function readDataset(path: string): Dataset {
   if (!existsSync(path)) {
-    throw new Error(`data set not found at ${path}: it is ${DATA_ORIGIN}; set DATA_PATH to use another copy`);
+    throw new Error(`data set not found at ${path}: the repository keeps it in model/data (see its README.md); DATA_PATH names another copy`);
   }
   const bytes = readFileSync(path);
   return { examples: parseDataset(bytes.toString("utf8")), sha256: createHash("sha256").update(bytes).digest("hex") };

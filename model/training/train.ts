@@ -3,14 +3,14 @@
  * emotion.onnx, featurizer.json, metrics.json and model card (README.md). Run with `make model`
  * (MODEL_CONFIG=<name> picks one of TRAINING_CONFIGS; the default is "baseline").
  *
- * DATA_PATH overrides the data set (default ../shared/data/tweet_emotions.csv beside the checkout);
+ * DATA_PATH overrides the data set (default model/data/tweet_emotions.csv, the repository's copy);
  * the split files are read from the `split/` folder next to it.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readDataset, selectSplit, type Example } from "./dataset.ts";
+import { dataPaths, readDataset, selectSplit, type Example } from "./dataset.ts";
 import { evaluate } from "./evaluation.ts";
 import {
   FEATURIZER_FORMAT,
@@ -139,13 +139,6 @@ export function trainEmotionModel(examples: Example[], config: TrainingConfig, d
     data_sha256: dataSha256,
   });
   return { featurizerData, featurizerJson, onnxBytes, iterations, loss };
-}
-
-/** Where the data set and its split are: DATA_PATH, else ../shared/data beside the checkout. */
-export function dataPaths(): { dataPath: string; trainIds: string; testIds: string } {
-  const dataPath = resolve(process.env.DATA_PATH ?? join(MODEL_DIR, "../../shared/data/tweet_emotions.csv"));
-  const splitDir = join(dirname(dataPath), "split");
-  return { dataPath, trainIds: join(splitDir, "train_ids.txt"), testIds: join(splitDir, "test_ids.txt") };
 }
 
 /** The folder of every version. */

@@ -7,8 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { nativeTopology, renderAll } from "../../scripts/stack/render.ts";
 import { loadSettings } from "../../scripts/stack/settings.ts";
 import { supervisorctl } from "../../scripts/stack/supervisor.ts";
-import { readDataset, selectSplit } from "../../model/training/dataset.ts";
-import { dataPaths } from "../../model/training/train.ts";
+import { dataPaths, readDataset, selectSplit } from "../../model/training/dataset.ts";
 import { basicAuth, call, freshClient, predict, settings } from "./client.ts";
 
 async function restartGatewayWith(overrides: Record<string, string>): Promise<void> {
