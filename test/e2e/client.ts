@@ -2,15 +2,22 @@
  * A client of the running stack for the end-to-end suite: real HTTPS to nginx, verified against
  * our certificate, from any source address in 127.0.0.0/8 (each one a separate client IP).
  */
+import { execFile as execFileCallback } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { promisify } from "node:util";
 import { readCredentials, certificate } from "../../scripts/stack/secrets.ts";
-import { loadSettings, paths } from "../../scripts/stack/settings.ts";
+import { loadSettings, paths, ROOT } from "../../scripts/stack/settings.ts";
 
 export const settings = loadSettings();
+
+const execFile = promisify(execFileCallback);
+/** A command of the stack's script (start, stop, promote, …), as make runs it, with this process's settings. */
+export const stack = (command: string) =>
+  execFile(process.execPath, ["--import", "tsx", "scripts/stack/stack.ts", command], { cwd: ROOT, timeout: 120_000, encoding: "utf8" });
 export const credentials = readCredentials();
 const ca = readFileSync(certificate.cert);
 
@@ -114,13 +121,15 @@ export const percentile = (values: number[], p: number) => [...values].sort((a, 
 
 /**
  * `rps` requests a second for `seconds`, round-robin over just enough client addresses that none
- * outruns its budget (burst + refill over the run).
+ * outruns its budget (burst + refill over the run). `during` starts after the first second; the
+ * load goes on while it is under way, until a second after it ends, however slow the machine
+ * (bounded: at most three times `seconds`), so that what it changed is measured too.
  */
 export async function steadyLoad(rps: number, seconds: number, during?: () => Promise<void>) {
   const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
   const refill = Number(settings.gatewayVars.RATE_LIMIT_RPS);
-  const total = rps * seconds;
-  const clients = Array.from({ length: Math.ceil((total / (burst + refill * seconds)) * 1.25) }, freshClient);
+  const longest = during ? 3 * seconds : seconds;
+  const clients = Array.from({ length: Math.ceil(((rps * longest) / (burst + refill * longest)) * 1.25) }, freshClient);
   /** Each request that did not get a 200: when it was sent (ms from the start), and what it got. */
   const failed: { sentAtMs: number; reply?: Reply; error?: string }[] = [];
   /** Each request that got a 200: when it was sent, and the model version that answered. */
@@ -129,8 +138,10 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
   const pending: Promise<void>[] = [];
   let sent = 0;
   const started = Date.now();
-  const action = during ? sleep(1000).then(during) : Promise.resolve();
-  while (sent < total) {
+  let actionEndedAt = during ? Infinity : 0;
+  const action = during ? sleep(1000).then(during).finally(() => (actionEndedAt = Date.now())) : Promise.resolve();
+  const goOn = () => sent < rps * seconds || (Date.now() < actionEndedAt + 1000 && sent < rps * longest);
+  while (goOn()) {
     const client = clients[sent % clients.length]!;
     sent++;
     const sentAtMs = Date.now() - started;

@@ -34,11 +34,11 @@ describe("faults", () => {
       const opsPort = settings.v1OpsBasePort + 1;
       restartedInMs = await until(async () => pidOf(victim) !== oldPid && (await call("/health", { httpPort: opsPort })).status === 200, 5000);
     });
-    expect(sent).toBe(2000);
+    expect(sent).toBeGreaterThanOrEqual(2000);
     expect(failures).toEqual([]);
     expect(restartedInMs).toBeGreaterThanOrEqual(0);
     expect(restartedInMs).toBeLessThanOrEqual(5000);
-  }, 60_000);
+  }, 90_000);
 
   it("takes a hung v1 replica out of the pool under 20 req/s: no failed request, p99 <= 3 s, and the watchdog replaces it within 30 s", async () => {
     const victim = "v1-2";
@@ -53,12 +53,12 @@ describe("faults", () => {
         if (pidOf(victim) === hungPid) process.kill(hungPid, "SIGCONT");
       }
     });
-    expect(sent).toBe(600);
+    expect(sent).toBeGreaterThanOrEqual(600);
     expect(failures).toEqual([]);
     expect(percentile(latenciesMs, 99)).toBeLessThanOrEqual(3000);
     expect(replacedInMs).toBeGreaterThanOrEqual(0);
     await until(async () => (await call("/health", { httpPort: settings.v1OpsBasePort + 2 })).status === 200, 10_000);
-  }, 90_000);
+  }, 120_000);
 
   it("answers only 503 problems with Retry-After, for at most 1.5 s, when the gateway is killed with -9 under 100 req/s", async () => {
     const oldPid = pidOf("gateway");
@@ -69,7 +69,7 @@ describe("faults", () => {
       await sleep(50);
       await until(async () => (await call("/health", { httpPort: settings.gatewayOpsPort })).status === 200, 5000);
     });
-    expect(sent).toBe(800);
+    expect(sent).toBeGreaterThanOrEqual(800);
     for (const { reply, error } of failed) {
       expect(error).toBeUndefined();
       expect(reply!.status).toBe(503);
@@ -81,18 +81,26 @@ describe("faults", () => {
     expect(pidOf("gateway")).not.toBe(oldPid);
   }, 60_000);
 
-  it("keeps a limited client limited across a gateway restart", async () => {
+  it("keeps a limited client limited across a gateway restart, while its next token is still far away", async () => {
     const client = freshClient();
     const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
     const replies = await Promise.all(Array.from({ length: burst + 3 }, () => predict("hello", { from: client })));
-    expect(replies.map((r) => r.status)).toContain(429);
+    const refused = replies.filter((r) => r.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    // The margin is the client's own wait (make test: one token per 50 s), not the restart's speed:
+    // a restart that forgot the client would hand it a full budget at once.
+    const waitMs = Math.min(...refused.map((r) => Number(r.headers["retry-after"]))) * 1000;
+    expect(waitMs).toBeGreaterThanOrEqual(30_000);
+    const limitedAt = Date.now();
     const oldPid = pidOf("gateway");
     supervisorctl("restart", "gateway"); // throws unless supervisorctl says it did
     expect(pidOf("gateway")).not.toBe(oldPid);
-    await until(async () => (await call("/health", { httpPort: settings.gatewayOpsPort })).status === 200, 5000);
-    expect((await predict("hello", { from: client })).status).toBe(429);
+    await until(async () => (await call("/health", { httpPort: settings.gatewayOpsPort })).status === 200, 20_000);
+    const after = await predict("hello", { from: client });
+    expect(Date.now() - limitedAt, "the restart outlasted the client's wait: nothing proven").toBeLessThan(waitMs);
+    expect(after.status).toBe(429);
     expect((await predict("hello", { from: freshClient() })).status).toBe(200);
-  }, 30_000);
+  }, 40_000);
 
   it("answers debug requests with 503 and Retry-After while v2 is down, and v1 is unaffected", async () => {
     supervisorctl("stop", "v2");
@@ -166,7 +174,7 @@ describe("faults", () => {
       await sleep(2000);
       expect((await call("/bench/ceiling")).status).toBe(200);
     });
-    expect(sent).toBe(600);
+    expect(sent).toBeGreaterThanOrEqual(600);
     expect(failures).toEqual([]);
   }, 60_000);
 

@@ -2,16 +2,11 @@
  * `make promote` then `make rollback` on the running stack under 100 requests a second: no
  * request fails, and X-Model-Version moves from v1's model to v2's and back.
  */
-import { execFile as execFileCallback } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadSettings, MODEL_SELECTION, ROOT } from "../../scripts/stack/settings.ts";
-import { steadyLoad } from "./client.ts";
-
-const execFile = promisify(execFileCallback);
-const stack = (command: string) => execFile(process.execPath, ["--import", "tsx", "scripts/stack/stack.ts", command], { cwd: ROOT, timeout: 120_000 });
+import { loadSettings, MODEL_SELECTION } from "../../scripts/stack/settings.ts";
+import { stack, steadyLoad } from "./client.ts";
 
 describe("promote and rollback", () => {
   const { v1Model, v2Model } = loadSettings();
@@ -36,11 +31,11 @@ describe("promote and rollback", () => {
     });
     started = Date.now();
     const { sent, failures, served } = await load;
-    expect(sent).toBe(4000);
+    expect(sent).toBeGreaterThanOrEqual(4000);
     expect(failures).toEqual([]);
     const versionsBetween = (from: number, to: number) => new Set(served.filter((s) => s.sentAtMs >= from && s.sentAtMs < to).map((s) => s.modelVersion));
     expect(versionsBetween(0, moments.promoteFrom!)).toEqual(new Set([v1Model]));
     expect(versionsBetween(moments.promotedAt!, moments.rollbackFrom!)).toEqual(new Set([v2Model]));
     expect(versionsBetween(moments.rolledBackAt!, Infinity)).toEqual(new Set([v1Model]));
-  }, 120_000);
+  }, 150_000);
 });

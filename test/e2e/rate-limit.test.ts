@@ -4,7 +4,7 @@ import { freshClient, predict, settings } from "./client.ts";
 describe("rate limit per client IP, through nginx", () => {
   it("gives 20 requests at once from one address exactly the burst of 200s, then 429s with Retry-After, while another address is served", async () => {
     const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
-    // At the end-to-end stack's rate (make test: one token per 5 s) no token refills while these
+    // At the end-to-end stack's rate (make test: one token per 50 s) no token refills while these
     // 20 are answered, so exactly the burst gets through.
     expect(Number(settings.gatewayVars.RATE_LIMIT_RPS)).toBeLessThanOrEqual(0.2);
     const client = freshClient();
