@@ -42,6 +42,14 @@ export function composeFile(settings: Settings): string {
         command: [`umask 007 && rm -f ${p.socket} && exec ${WORKERD} serve ${where.state}/workerd/${p.name}.capnp`],
         restart: "unless-stopped",
         depends_on: afterRender,
+        // nginx starts once every workerd process answers, as natively (its pool would leave a
+        // replica whose socket is not there yet out for fail_timeout).
+        healthcheck: {
+          test: ["CMD", "node", "-e", `fetch("http://127.0.0.1:${p.opsPort}/health").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+          interval: "2s",
+          timeout: "2s",
+          retries: 30,
+        },
       },
     ]),
   );
@@ -61,7 +69,7 @@ export function composeFile(settings: Settings): string {
       command: ["nginx", "-c", `${where.state}/nginx/nginx.conf`, "-g", "daemon off;"],
       ports: ["${BIND_ADDR}:${HTTP_PORT}:${HTTP_PORT}", "${BIND_ADDR}:${HTTPS_PORT}:${HTTPS_PORT}"],
       restart: "unless-stopped",
-      depends_on: workers.map((p) => p.name),
+      depends_on: Object.fromEntries(workers.map((p) => [p.name, { condition: "service_healthy" }])),
     },
     "nginx-exporter": {
       image: "nginx/nginx-prometheus-exporter:1.3.0",

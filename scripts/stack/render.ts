@@ -92,6 +92,13 @@ export interface Program {
   priority: number;
   /** How long after TERM supervisord sends KILL. */
   stopWaitSeconds?: number;
+  /**
+   * Not started with supervisord but by the stack's start, once every workerd process answers,
+   * in the order of their priorities (supervisord's priorities order the starts, not readiness):
+   * nginx, whose v1 pool would otherwise meet replicas whose sockets do not exist yet and leave
+   * them out for fail_timeout, and what needs nginx at its own start.
+   */
+  startsOnceWorkersAnswer?: boolean;
 }
 
 /** Nothing the stack writes is open to other users. */
@@ -114,12 +121,20 @@ export function programs(settings: Settings): Program[] {
   }));
   return [
     ...workers,
-    { name: "nginx", command: `/usr/sbin/nginx -c ${rendered.nginx} -g "daemon off;"`, umask: PRIVATE_UMASK, priority: 30 },
+    {
+      name: "nginx",
+      command: `/usr/sbin/nginx -c ${rendered.nginx} -g "daemon off;"`,
+      umask: PRIVATE_UMASK,
+      priority: 30,
+      startsOnceWorkersAnswer: true,
+    },
     {
       name: "nginx-exporter",
       command: `/usr/bin/prometheus-nginx-exporter -nginx.scrape-uri=http://127.0.0.1:${settings.stubStatusPort}/stub_status -web.listen-address=127.0.0.1:${settings.exporterPort}`,
       umask: PRIVATE_UMASK,
       priority: 40,
+      // It exits at start if nginx's stub_status does not answer yet.
+      startsOnceWorkersAnswer: true,
     },
     {
       name: "prometheus",
@@ -144,7 +159,7 @@ export function supervisordConfig(settings: Settings): string {
     (p) => `[program:${p.name}]
 command=${p.command}
 priority=${p.priority}
-autostart=true
+autostart=${!p.startsOnceWorkersAnswer}
 autorestart=true
 startsecs=1
 startretries=10

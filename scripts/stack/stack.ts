@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { composeFile } from "./compose.ts";
 import { certificate, ensureCertificate, ensureCredentials, ensureFeedbackSecret } from "./secrets.ts";
-import { dockerTopology, nativeTopology, renderAll, rendered, supervisordConfig } from "./render.ts";
+import { dockerTopology, nativeTopology, programs, renderAll, rendered, supervisordConfig } from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
 import { loadSettings, MODEL_SELECTION, parseEnvFile, paths, ROOT, workerProcesses, type Settings } from "./settings.ts";
 import { switchV1Model } from "./rollout.ts";
@@ -22,30 +22,64 @@ const READY_TIMEOUT_MS = 30_000;
 
 interface Probe {
   program: string;
-  url: string;
-  /** What the body must contain, if anything beyond a 200. */
-  expect?: string;
+  /** What is asked, for the report. */
+  target: string;
+  healthy(): Promise<boolean>;
 }
+
+/** A 200 from the URL, whose body contains `expect` if given. */
+function httpProbe(program: string, url: string, expect?: string): Probe {
+  return {
+    program,
+    target: url,
+    healthy: async () => {
+      const { status, body } = await httpGet(url);
+      return status === 200 && (!expect || body.includes(expect));
+    },
+  };
+}
+
+/**
+ * Every v1 replica answers through nginx's pool, not only on its own port: the pool's round robin
+ * names each replica (its /health says which it is) within two rounds, unless nginx has left one
+ * out (for fail_timeout, after a failed attempt).
+ */
+function v1PoolProbe(settings: Settings): Probe {
+  const replicas = workerProcesses(settings).filter((p) => p.worker === "v1").map((p) => p.name);
+  return {
+    program: "nginx",
+    target: `every v1 replica through ${rendered.v1PoolSocket}`,
+    healthy: async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 2 * replicas.length; i++) {
+        const { status, body } = await httpGet("http://localhost/health", { socketPath: rendered.v1PoolSocket });
+        if (status === 200) seen.add(JSON.parse(body).replica);
+      }
+      return replicas.every((name) => seen.has(name));
+    },
+  };
+}
+
+/** The workerd processes' own health, each on its ops port: the gateway's says "ok" only when it reaches v1 and v2. */
+const workerProbes = (settings: Settings): Probe[] =>
+  workerProcesses(settings).map((p) => httpProbe(p.name, `http://127.0.0.1:${p.opsPort}/health`, p.worker === "gateway" ? '"status":"ok"' : undefined));
 
 function probes(settings: Settings): Probe[] {
   return [
-    ...workerProcesses(settings).map((p) => ({
-      program: p.name,
-      url: `http://127.0.0.1:${p.opsPort}/health`,
-      expect: p.worker === "gateway" ? '"status":"ok"' : undefined,
-    })),
-    { program: "nginx", url: `https://127.0.0.1:${settings.httpsPort}/health` },
-    { program: "nginx-exporter", url: `http://127.0.0.1:${settings.exporterPort}/metrics`, expect: "nginx_up 1" },
-    { program: "prometheus", url: `http://127.0.0.1:${settings.prometheusPort}/-/ready` },
+    ...workerProbes(settings),
+    httpProbe("nginx", `https://127.0.0.1:${settings.httpsPort}/health`),
+    v1PoolProbe(settings),
+    httpProbe("nginx-exporter", `http://127.0.0.1:${settings.exporterPort}/metrics`, "nginx_up 1"),
+    httpProbe("prometheus", `http://127.0.0.1:${settings.prometheusPort}/-/ready`),
   ];
 }
 
-/** GET with a short timeout; HTTPS verified against our certificate. */
-export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+/** GET with a short timeout; HTTPS verified against our certificate; over a unix socket if given one. */
+export function httpGet(url: string, options: { timeoutMs?: number; socketPath?: string } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const secure = url.startsWith("https:");
-    const options = secure ? { ca: readFileSync(certificate.cert), servername: "localhost" } : {};
-    const req = (secure ? httpsRequest : httpRequest)(url, { ...options, timeout: timeoutMs }, (res) => {
+    const tls = secure ? { ca: readFileSync(certificate.cert), servername: "localhost" } : {};
+    const req = (secure ? httpsRequest : httpRequest)(url, { ...tls, socketPath: options.socketPath, timeout: options.timeoutMs ?? 2000 }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
@@ -57,14 +91,7 @@ export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number
   });
 }
 
-async function healthy(probe: Probe): Promise<boolean> {
-  try {
-    const { status, body } = await httpGet(probe.url);
-    return status === 200 && (!probe.expect || body.includes(probe.expect));
-  } catch {
-    return false;
-  }
-}
+const healthy = (probe: Probe) => probe.healthy().catch(() => false);
 
 function supervisordRunning(): boolean {
   if (!existsSync(rendered.supervisordPid)) return false;
@@ -122,9 +149,9 @@ Try it:
 `);
 }
 
-async function waitUntilHealthy(settings: Settings): Promise<Probe[]> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let failing = probes(settings);
+/** The probes that still fail at the deadline (none: all healthy). */
+async function waitUntilHealthy(list: Probe[], deadline: number): Promise<Probe[]> {
+  let failing = list;
   while (Date.now() < deadline) {
     const results = await Promise.all(failing.map(healthy));
     failing = failing.filter((_, i) => !results[i]);
@@ -155,14 +182,22 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   rmSync(rendered.v1PoolSocket, { force: true });
   execFileSync("supervisord", ["-c", rendered.supervisord], { stdio: "inherit" });
 
-  const failing = await waitUntilHealthy(settings);
+  // What waits for the workerd processes is started once they answer; then everything must be healthy.
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let failing = await waitUntilHealthy(workerProbes(settings).filter((probe) => probe.program !== "gateway"), deadline);
+  if (failing.length === 0) {
+    // One at a time: supervisorctl returns once each is running (startsecs).
+    for (const p of programs(settings).filter((p) => p.startsOnceWorkersAnswer).sort((a, b) => a.priority - b.priority)) supervisorctl("start", p.name);
+    failing = await waitUntilHealthy(probes(settings), deadline);
+  }
   if (failing.length > 0) {
     console.error(`\nThe stack did not become healthy within ${READY_TIMEOUT_MS / 1000} s:`);
-    for (const probe of failing) console.error(`  ${probe.program}: ${probe.url} failed; log: ${join(paths.logs, `${probe.program}.log`)}`);
+    for (const probe of failing) console.error(`  ${probe.program}: ${probe.target} failed; log: ${join(paths.logs, `${probe.program}.log`)}`);
     await stop();
     process.exit(1);
   }
-  console.log(`All ${probes(settings).length} processes healthy in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  const processCount = new Set(probes(settings).map((probe) => probe.program)).size;
+  console.log(`All ${processCount} processes healthy, every v1 replica answering through nginx's pool, in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   printWelcome(settings);
 }
 
@@ -226,7 +261,7 @@ async function status(): Promise<void> {
   const results = await Promise.all(list.map(healthy));
   console.log(`${"process".padEnd(16)}${"supervisor".padEnd(40)}health`);
   list.forEach((probe, i) => {
-    console.log(`${probe.program.padEnd(16)}${(states.get(probe.program) ?? "?").padEnd(40)}${results[i] ? "healthy" : `UNHEALTHY (${probe.url})`}`);
+    console.log(`${probe.program.padEnd(16)}${(states.get(probe.program) ?? "?").padEnd(40)}${results[i] ? "healthy" : "UNHEALTHY"} (${probe.target})`);
   });
   // Programs with nothing to probe (the watchdog): supervisord's word only.
   for (const [program, state] of states) {
