@@ -176,7 +176,9 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   ensureFeedbackSecret();
   renderAll(settings, nativeTopology(settings), options);
   writeFileSync(rendered.supervisord, supervisordConfig(settings));
-  execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], { stdio: "inherit" });
+  // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's child
+  // processes have): nginx's own output goes nowhere here, its errors to standard error.
+  execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], { stdio: ["ignore", "ignore", "inherit"] });
   execFileSync("promtool", ["check", "config", rendered.prometheus], { stdio: "pipe" });
   for (const p of workerProcesses(settings)) rmSync(p.socket, { force: true });
   rmSync(rendered.v1PoolSocket, { force: true });

@@ -40,6 +40,11 @@ interface Watched {
   watchedFrom: number;
 }
 
+/** One JSON line a thing the watchdog did or saw, with its time. */
+function logEvent(fields: Record<string, string | number>): void {
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
+}
+
 async function answers(port: number): Promise<boolean> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
@@ -75,7 +80,7 @@ async function probeForever(processes: Watched[]): Promise<never> {
         p.failures = pid !== 0 && pid === p.failingPid ? p.failures + 1 : 1;
         p.failingPid = pid;
         if (p.failures < FAILURES_BEFORE_RESTART || pid === 0) return;
-        console.log(JSON.stringify({ event: "restart_unhealthy", program: p.program, pid, failed_probes: p.failures, port: p.port }));
+        logEvent({ event: "restart_unhealthy", program: p.program, pid, failed_probes: p.failures, port: p.port });
         // SIGKILL: a stopped or hung process does not act on TERM; supervisord restarts it (autorestart).
         try {
           process.kill(pid, "SIGKILL");
@@ -132,7 +137,7 @@ async function sentinel(p: Watched, supervisorSocket: string): Promise<never> {
     await new Promise((closed) => connection.once("close", closed).on("error", () => {}));
     // workerd closes an idle connection after 15 s: then the port still accepts, and nothing died.
     if (await accepts(p.port)) continue;
-    console.log(JSON.stringify({ event: "exit_seen", program: p.program, port: p.port }));
+    logEvent({ event: "exit_seen", program: p.program, port: p.port });
     const until = Date.now() + WAKE_FOR_MS;
     do {
       await wakeSupervisord(supervisorSocket);

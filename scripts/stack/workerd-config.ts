@@ -106,6 +106,8 @@ const config :Workerd.Config = (
     ${sockets.join(",\n    ")}
   ],
   v8Flags = [${V8_FLAGS.map(quote).join(", ")}],
+  # One JSON object a line, with its time: workerd's own messages and the worker's console alike.
+  logging = (structuredLogging = true),
 );
 
 const worker :Workerd.Worker = (
