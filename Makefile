@@ -47,7 +47,7 @@ stop-project: ## stop every process of the stack
 status: ## each process of the stack and whether it is healthy
 	$(STACK) status
 
-compose: node_modules/.installed ## write docker-compose.yml anew from the settings (after changing V1_REPLICAS or a var)
+compose: node_modules/.installed ## write docker-compose.yml anew from the settings (after changing a variant's replicas or a var)
 	$(STACK) compose
 
 promote: ## v1 serves v2's model: its replicas restart one at a time, each drained from nginx's pool first
@@ -75,7 +75,7 @@ test: setup build ## typecheck, unit tests, then the stack end to end (stopped a
 	promtool check rules deployments/prometheus/rules.yml deployments/prometheus/rollout-rules.yml
 	promtool test rules deployments/prometheus/rollout-rules.test.yml
 	test -z "$$(docker-compose config -q 2>&1)" || { docker-compose config -q; echo "docker-compose config warned (above)"; exit 1; }
-	npx vitest run --project model --project stack --project v1 --project v2 --project gateway
+	npx vitest run --project '!e2e'
 	$(E2E_RATE_LIMIT) $(STACK) start
 	$(E2E_RATE_LIMIT) npx vitest run --project e2e; status=$$?; $(STACK) stop; exit $$status
 

@@ -1,9 +1,10 @@
 /**
  * `make models`: every model version in model/versions, with its figures on the fixed test split
- * and which variant serves it (V1_MODEL, V2_MODEL: deployments/settings.env or the environment).
+ * and which variant serves it (<NAME>_MODEL: deployments/settings.env or the environment).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { VARIANTS } from "../workers/manifest.ts";
 import { loadSettings, MODEL_VERSIONS } from "./stack/settings.ts";
 
 interface Metrics {
@@ -19,7 +20,7 @@ const settings = loadSettings();
 const rows = readdirSync(MODEL_VERSIONS)
   .map((version) => JSON.parse(readFileSync(join(MODEL_VERSIONS, version, "metrics.json"), "utf8")) as Metrics)
   .sort((a, b) => b.accuracy - a.accuracy);
-const servedBy = (version: string) => [settings.v1Model === version && "v1", settings.v2Model === version && "v2"].filter(Boolean).join(", ") || "-";
+const servedBy = (version: string) => VARIANTS.filter((variant) => settings.variants[variant].model === version).join(", ") || "-";
 console.log(`${"version".padEnd(14)}${"config".padEnd(16)}${"accuracy".padStart(9)}${"macro-F1".padStart(10)}${"size".padStart(9)}  served by`);
 for (const m of rows) {
   const size = `${((m.model_bytes + m.featurizer_bytes) / 1e6).toFixed(2)} MB`;

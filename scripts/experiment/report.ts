@@ -1,7 +1,8 @@
 /**
- * `make experiment-report`: how v2's model does against v1's, read from Prometheus over the last
- * REPORT_WINDOW (default 1h): per variant and model version, requests, error rate, p50/p99
- * latency, label distribution and its divergence from v1's, shadow agreement, and live accuracy
+ * `make experiment-report`: how the candidate's model (v2's) does against the stable variant's
+ * (v1's; workers/manifest.ts), read from Prometheus over the last REPORT_WINDOW (default 1h): per
+ * variant and model version, requests, error rate, p50/p99 latency, label distribution and its
+ * divergence from the stable variant's, shadow agreement, and live accuracy
  * from feedback with a 95% interval. It ends with a verdict (promote / hold / roll back) by
  * THRESHOLDS, the alerts' own, and writes a PNG chart of the label distributions.
  */
@@ -9,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { vegaLitePng } from "../../bench/latency-chart.ts";
 import { LABELS } from "../../model/serving/labels.ts";
+import { CANDIDATE, STABLE, VARIANTS } from "../../workers/manifest.ts";
 import { loadSettings, paths } from "../stack/settings.ts";
 import { THRESHOLDS } from "./thresholds.ts";
 
@@ -68,7 +70,7 @@ async function arms(): Promise<Arm[]> {
     return byArm.get(k)!;
   };
   // Answers a model made (series of before the model label existed, and refusals, have none).
-  const answered = 'variant=~"v1|v2",model=~"[0-9a-f]{12}"';
+  const answered = `variant=~"${VARIANTS.join("|")}",model=~"[0-9a-f]{12}"`;
   for (const s of await query(`sum by (variant, model) (increase(fortress_requests_total{${answered}}[${WINDOW}]))`)) arm(s.metric).requests = Number(s.value[1]);
   for (const s of await query(`sum by (variant, model) (increase(fortress_requests_total{${answered},status=~"5.."}[${WINDOW}]))`)) arm(s.metric).errors = Number(s.value[1]);
   for (const [q, field] of [[0.5, "p50Ms"], [0.99, "p99Ms"]] as const) {
@@ -87,25 +89,25 @@ async function arms(): Promise<Arm[]> {
 
 export type Verdict = { verdict: "promote" | "hold" | "roll back"; reasons: string[] };
 
-/** The verdict on v2 (its busiest model) against v1, by THRESHOLDS. */
-export function verdictOf(v1: Arm | undefined, v2: Arm | undefined, shadow: { agree: number; disagree: number }): Verdict {
-  if (!v1 || !v2) return { verdict: "hold", reasons: ["v1 or v2 answered nothing in the window"] };
+/** The verdict on the candidate (its busiest model) against the stable variant, by THRESHOLDS. */
+export function verdictOf(stable: Arm | undefined, candidate: Arm | undefined, shadow: { agree: number; disagree: number }): Verdict {
+  if (!stable || !candidate) return { verdict: "hold", reasons: [`${STABLE} or ${CANDIDATE} answered nothing in the window`] };
   const rate = (a: Arm) => (a.requests > 0 ? a.errors / a.requests : 0);
   const worse: string[] = [];
-  if (rate(v2) - rate(v1) > THRESHOLDS.errorRateIncrease) worse.push(`error rate ${pct(rate(v2))} against v1's ${pct(rate(v1))}`);
-  if (v2.p99Ms > THRESHOLDS.p99Ratio * v1.p99Ms) worse.push(`p99 ${v2.p99Ms.toFixed(1)} ms against v1's ${v1.p99Ms.toFixed(1)} ms`);
+  if (rate(candidate) - rate(stable) > THRESHOLDS.errorRateIncrease) worse.push(`error rate ${pct(rate(candidate))} against ${STABLE}'s ${pct(rate(stable))}`);
+  if (candidate.p99Ms > THRESHOLDS.p99Ratio * stable.p99Ms) worse.push(`p99 ${candidate.p99Ms.toFixed(1)} ms against ${STABLE}'s ${stable.p99Ms.toFixed(1)} ms`);
   const compared = shadow.agree + shadow.disagree;
-  if (compared > 0 && shadow.disagree / compared > THRESHOLDS.disagreement) worse.push(`disagrees with v1 on ${pct(shadow.disagree / compared)} of shadowed requests`);
-  const enoughFeedback = v1.feedback >= THRESHOLDS.minFeedback && v2.feedback >= THRESHOLDS.minFeedback;
-  if (enoughFeedback && v2.correct / v2.feedback < v1.correct / v1.feedback - THRESHOLDS.accuracyDrop) {
-    worse.push(`live accuracy ${pct(v2.correct / v2.feedback)} against v1's ${pct(v1.correct / v1.feedback)}`);
+  if (compared > 0 && shadow.disagree / compared > THRESHOLDS.disagreement) worse.push(`disagrees with ${STABLE} on ${pct(shadow.disagree / compared)} of shadowed requests`);
+  const enoughFeedback = stable.feedback >= THRESHOLDS.minFeedback && candidate.feedback >= THRESHOLDS.minFeedback;
+  if (enoughFeedback && candidate.correct / candidate.feedback < stable.correct / stable.feedback - THRESHOLDS.accuracyDrop) {
+    worse.push(`live accuracy ${pct(candidate.correct / candidate.feedback)} against ${STABLE}'s ${pct(stable.correct / stable.feedback)}`);
   }
   if (worse.length > 0) return { verdict: "roll back", reasons: worse };
   const missing: string[] = [];
-  if (v2.requests < THRESHOLDS.minRequests) missing.push(`v2 answered ${v2.requests.toFixed(0)} requests (${THRESHOLDS.minRequests} needed)`);
-  if (!enoughFeedback) missing.push(`feedback: v1 ${v1.feedback.toFixed(0)}, v2 ${v2.feedback.toFixed(0)} (${THRESHOLDS.minFeedback} each needed)`);
+  if (candidate.requests < THRESHOLDS.minRequests) missing.push(`${CANDIDATE} answered ${candidate.requests.toFixed(0)} requests (${THRESHOLDS.minRequests} needed)`);
+  if (!enoughFeedback) missing.push(`feedback: ${STABLE} ${stable.feedback.toFixed(0)}, ${CANDIDATE} ${candidate.feedback.toFixed(0)} (${THRESHOLDS.minFeedback} each needed)`);
   if (missing.length > 0) return { verdict: "hold", reasons: missing };
-  return { verdict: "promote", reasons: ["v2 is within every threshold of v1 (scripts/experiment/thresholds.ts)"] };
+  return { verdict: "promote", reasons: [`${CANDIDATE} is within every threshold of ${STABLE} (scripts/experiment/thresholds.ts)`] };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -115,13 +117,14 @@ async function main(): Promise<void> {
   const shadowed = Object.fromEntries((await query(`sum by (outcome) (increase(fortress_shadow_predictions_total[${WINDOW}]))`)).map((s) => [s.metric.outcome, Number(s.value[1])]));
   const shadow = { agree: shadowed.agree ?? 0, disagree: shadowed.disagree ?? 0, error: shadowed.error ?? 0 };
   const busiest = (variant: string) => all.filter((a) => a.variant === variant).sort((a, b) => b.requests - a.requests)[0];
-  const v1 = busiest("v1");
-  console.log(`Experiment report, the last ${WINDOW} (Prometheus on 127.0.0.1:${settings.prometheusPort}); v1 serves ${settings.v1Model}, v2 ${settings.v2Model}.\n`);
+  const stable = busiest(STABLE);
+  const serving = VARIANTS.map((variant) => `${variant} serves ${settings.variants[variant].model}`).join(", ");
+  console.log(`Experiment report, the last ${WINDOW} (Prometheus on 127.0.0.1:${settings.prometheusPort}); ${serving}.\n`);
   console.log(`${"variant model".padEnd(18)}${"requests".padStart(9)}${"errors".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}${"JS div.".padStart(9)}  live accuracy (95% interval)`);
   for (const a of all) {
     const [low, high] = wilson(a.correct, a.feedback);
     const accuracy = a.feedback > 0 ? `${pct(a.correct / a.feedback)} (${pct(low)}-${pct(high)}) of ${a.feedback.toFixed(0)}` : "no feedback";
-    const divergence = v1 && Object.keys(a.labels).length > 0 ? jsDivergence(a.labels, v1.labels).toFixed(3) : "-";
+    const divergence = stable && Object.keys(a.labels).length > 0 ? jsDivergence(a.labels, stable.labels).toFixed(3) : "-";
     const errors = a.requests > 0 ? pct(a.errors / a.requests) : "-";
     console.log(`${`${a.variant} ${a.model}`.padEnd(18)}${a.requests.toFixed(0).padStart(9)}${errors.padStart(8)}${a.p50Ms.toFixed(1).padStart(8)}${a.p99Ms.toFixed(1).padStart(8)}${divergence.padStart(9)}  ${accuracy}`);
   }
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
     const total = Object.values(a.labels).reduce((s, n) => s + n, 0) || 1;
     console.log(`  ${`${a.variant} ${a.model}`.padEnd(18)}${LABELS.filter((l) => (a.labels[l] ?? 0) > 0).map((l) => `${l} ${pct((a.labels[l] ?? 0) / total)}`).join(", ") || "none"}`);
   }
-  const { verdict, reasons } = verdictOf(v1, busiest("v2"), shadow);
+  const { verdict, reasons } = verdictOf(stable, busiest(CANDIDATE), shadow);
   const chart = join(paths.state, "experiment-report.png");
   writeFileSync(
     chart,

@@ -1,8 +1,10 @@
 /**
- * deployments/prometheus/rollout-rules.yml from THRESHOLDS: alerts when v2 does worse than v1 by
- * the report's own limits. `make rollout-rules` writes it; a unit test checks the committed file.
+ * deployments/prometheus/rollout-rules.yml from THRESHOLDS: alerts when the candidate (v2) does
+ * worse than the stable variant (v1) by the report's own limits. `make rollout-rules` writes it; a
+ * unit test checks the committed file.
  */
 import { stringify } from "yaml";
+import { CANDIDATE, STABLE } from "../../workers/manifest.ts";
 import { ALERT_FOR, ALERT_WINDOW, THRESHOLDS } from "./thresholds.ts";
 
 const w = ALERT_WINDOW;
@@ -20,24 +22,24 @@ export function rolloutRules(): string {
         rules: [
           {
             alert: "CandidateErrorRateAboveProduction",
-            expr: `${errorRate("v2")} - ${errorRate("v1")} > ${THRESHOLDS.errorRateIncrease}`,
+            expr: `${errorRate(CANDIDATE)} - ${errorRate(STABLE)} > ${THRESHOLDS.errorRateIncrease}`,
             for: ALERT_FOR,
             labels: { severity: "page" },
-            annotations: { summary: `v2 answers 5xx more often than v1, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (make rollback, or CANARY_PERCENT=0)` },
+            annotations: { summary: `${CANDIDATE} answers 5xx more often than ${STABLE}, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (make rollback, or CANARY_PERCENT=0)` },
           },
           {
             alert: "CandidateSlowerThanProduction",
-            expr: `${p99("v2")} > ${THRESHOLDS.p99Ratio} * ${p99("v1")}`,
+            expr: `${p99(CANDIDATE)} > ${THRESHOLDS.p99Ratio} * ${p99(STABLE)}`,
             for: ALERT_FOR,
             labels: { severity: "ticket" },
-            annotations: { summary: `v2's p99 latency is above ${THRESHOLDS.p99Ratio}x v1's` },
+            annotations: { summary: `${CANDIDATE}'s p99 latency is above ${THRESHOLDS.p99Ratio}x ${STABLE}'s` },
           },
           {
             alert: "CandidateDisagreesWithProduction",
             expr: `(sum(rate(fortress_shadow_predictions_total{outcome="disagree"}[${w}])) or vector(0)) / sum(rate(fortress_shadow_predictions_total{outcome=~"agree|disagree"}[${w}])) > ${THRESHOLDS.disagreement}`,
             for: ALERT_FOR,
             labels: { severity: "ticket" },
-            annotations: { summary: `v2 gives another label than v1 on more than ${THRESHOLDS.disagreement * 100}% of shadowed requests` },
+            annotations: { summary: `${CANDIDATE} gives another label than ${STABLE} on more than ${THRESHOLDS.disagreement * 100}% of shadowed requests` },
           },
         ],
       },

@@ -9,7 +9,8 @@ import { appendFileSync, chmodSync, chownSync, lstatSync, mkdirSync, readdirSync
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { localSecrets } from "./secrets.ts";
-import { paths, readWranglerConfig, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
+import { paths, poolSocketOf, pooled, readWranglerConfig, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
+import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
 import { workerdConfig } from "./workerd-config.ts";
 import { PROBLEM_TITLES } from "../../workers/shared/http/problem.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
@@ -75,7 +76,6 @@ function renderedFiles(where: StackPaths) {
     supervisord: join(where.state, "supervisord.conf"),
     supervisorSocket: join(where.run, "supervisor.sock"),
     supervisordPid: join(where.run, "supervisord.pid"),
-    v1PoolSocket: join(where.run, "v1-pool.sock"),
   };
 }
 
@@ -255,7 +255,7 @@ export const poolReadTimeoutMs = (settings: Settings) => Math.floor(Number(setti
 export interface RenderOptions {
   /** make bench's extra nginx location. */
   benchmark?: boolean;
-  /** v1 replicas nginx's pool sends nothing new to (marked `down`), while they restart. */
+  /** Replicas their nginx pool sends nothing new to (marked `down`), while they restart. */
   drained?: string[];
 }
 
@@ -265,15 +265,16 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
   const processes = workerProcesses(settings, where);
   const ofWorker = (worker: WorkerProcess["worker"]) => processes.filter((p) => p.worker === worker);
   const [gateway] = ofWorker("gateway");
-  const [v2] = ofWorker("v2");
-  const { v1PoolSocket } = renderedFiles(where);
   const written = renderedFiles(out);
   const addressOf = (p: WorkerProcess | undefined) => `unix:${p!.socket}`;
-  // Where each bound worker (by its wrangler `name`) is reached: v1 through nginx's pool.
-  const serviceAddresses = {
-    [readWranglerConfig("v1").name]: `unix:${v1PoolSocket}`,
-    [readWranglerConfig("v2").name]: addressOf(v2),
-  };
+  const pools = VARIANTS.filter((variant) => pooled(settings, variant));
+  // Where each bound worker (by its wrangler `name`) is reached: a variant with replicas through its nginx pool.
+  const serviceAddresses = Object.fromEntries(
+    VARIANTS.map((variant) => [
+      readWranglerConfig(variant).name,
+      pooled(settings, variant) ? `unix:${poolSocketOf(variant, where)}` : addressOf(ofWorker(variant)[0]),
+    ]),
+  );
   for (const process of processes) {
     const wrangler = readWranglerConfig(process.worker);
     const config = workerdConfig({
@@ -306,11 +307,18 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
     CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
     STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
     GATEWAY_ADDR: `unix:${gateway!.socket}`,
-    V1_POOL_LISTEN: `unix:${v1PoolSocket}`,
-    V1_POOL_READ_TIMEOUT_MS: String(poolReadTimeoutMs(settings)),
-    V1_POOL_SERVERS: processes
-      .filter((p) => p.worker === "v1")
-      .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=5s${options.drained?.includes(p.name) ? " down" : ""};`)
+    VARIANT_POOLS: pools
+      .map((variant) =>
+        renderTemplate(readFileSync(join(ROOT, "deployments/nginx/variant-pool.conf.template"), "utf8"), {
+          VARIANT: variant,
+          BINDING: bindingOf(variant),
+          POOL_LISTEN: `unix:${poolSocketOf(variant, where)}`,
+          POOL_READ_TIMEOUT_MS: String(poolReadTimeoutMs(settings)),
+          POOL_SERVERS: ofWorker(variant)
+            .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=5s${options.drained?.includes(p.name) ? " down" : ""};`)
+            .join("\n"),
+        }),
+      )
       .join("\n"),
     BENCHMARK_LOCATIONS: benchmarkLocations,
     SANE_REQUEST_ID: SANE_REQUEST_ID.source,
@@ -320,15 +328,15 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
   });
   writeFileSync(written.nginx, nginx);
 
-  const targets = (processesOf: WorkerProcess[]) =>
-    JSON.stringify(processesOf.map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`));
+  // One job per worker (the gateway, each variant), a target per process; and nginx's exporter.
+  const job = (name: string, targets: string[]) => `  - job_name: ${name}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}`;
   const prometheus = renderTemplate(readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"), {
     RULES_FILE: join(where.root, "deployments/prometheus/rules.yml"),
     ROLLOUT_RULES_FILE: join(where.root, "deployments/prometheus/rollout-rules.yml"),
-    NGINX_TARGETS: JSON.stringify([`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
-    GATEWAY_TARGETS: targets(ofWorker("gateway")),
-    V1_TARGETS: targets(ofWorker("v1")),
-    V2_TARGETS: targets(ofWorker("v2")),
+    SCRAPE_JOBS: [
+      job("nginx", [`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
+      ...(["gateway", ...VARIANTS] as const).map((worker) => job(worker, ofWorker(worker).map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`))),
+    ].join("\n"),
   });
   writeFileSync(written.prometheus, prometheus);
 }

@@ -1,15 +1,16 @@
 /**
- * `make promote` and `make rollback`: v1 serves another model version without losing a request.
- * The choice is kept in .state/model-selection.env (it survives a stop and start), v1's bundle is
- * built with it, and the v1 replicas restart one at a time, each drained from nginx's pool first:
- * marked `down` and nginx reloaded (its old workers finish what they have in flight), restarted,
- * checked to serve the new version, then put back.
+ * `make promote` and `make rollback`: the stable variant (v1) serves another model version without
+ * losing a request. The choice is kept in .state/model-selection.env (it survives a stop and
+ * start), the stable variant's bundle is built with it, and its replicas restart one at a time,
+ * each drained from nginx's pool first: marked `down` and nginx reloaded (its old workers finish
+ * what they have in flight), restarted, checked to serve the new version, then put back.
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { nativeTopology, renderAll } from "./render.ts";
-import { loadSettings, MODEL_SELECTION, ROOT, workerProcesses, type Settings } from "./settings.ts";
+import { STABLE } from "../../workers/manifest.ts";
+import { loadSettings, MODEL_SELECTION, ROOT, stableProcesses, variantSetting, type Settings } from "./settings.ts";
 import { supervisorctl } from "./supervisor.ts";
 
 /** Long enough for nginx's old workers to finish their requests to a drained replica. */
@@ -30,12 +31,14 @@ function reloadNginx(settings: Settings, drained: string[]): void {
   supervisorctl("signal", "HUP", "nginx");
 }
 
-/** Makes v1 serve `version`, remembering `before` for a rollback. */
-export async function switchV1Model(version: string, before: string): Promise<void> {
-  writeFileSync(MODEL_SELECTION, `# Written by make promote / make rollback: the model v1 serves, and the one before.\nV1_MODEL=${version}\nV1_MODEL_BEFORE=${before}\n`, { mode: 0o600 });
-  const settings = loadSettings({ ...process.env, V1_MODEL: version });
-  execFileSync(process.execPath, ["--import", "tsx", "scripts/build.ts", "v1"], { cwd: ROOT, stdio: "inherit", env: { ...process.env, V1_MODEL: version } });
-  for (const replica of workerProcesses(settings).filter((p) => p.worker === "v1")) {
+/** Makes the stable variant serve `version`, remembering `before` for a rollback. */
+export async function switchStableModel(version: string, before: string): Promise<void> {
+  const [model, modelBefore] = [variantSetting(STABLE, "MODEL"), variantSetting(STABLE, "MODEL_BEFORE")];
+  writeFileSync(MODEL_SELECTION, `# Written by make promote / make rollback: the model ${STABLE} serves, and the one before.\n${model}=${version}\n${modelBefore}=${before}\n`, { mode: 0o600 });
+  const env = { ...process.env, [model]: version };
+  const settings = loadSettings(env);
+  execFileSync(process.execPath, ["--import", "tsx", "scripts/build.ts", STABLE], { cwd: ROOT, stdio: "inherit", env });
+  for (const replica of stableProcesses(settings)) {
     reloadNginx(settings, [replica.name]);
     await sleep(DRAIN_MS);
     supervisorctl("restart", replica.name);

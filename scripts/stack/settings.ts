@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import { VERSION_PATTERN } from "../../model/serving/model-version.ts";
 import { percentage } from "../../workers/gateway/routes/assignment.ts";
+import { bindingOf, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 /** One folder a model version. */
@@ -38,13 +39,12 @@ export interface WranglerConfig {
   services?: { binding: string; service: string; entrypoint?: string }[];
 }
 
-/** Each worker's wrangler.toml, relative to the checkout. */
+/** Each worker's wrangler.toml, relative to the checkout: the gateway's at the top, each variant's in its folder. */
 export const WRANGLER_CONFIGS = {
   gateway: "wrangler.toml",
-  v1: "workers/v1/wrangler.toml",
-  v2: "workers/v2/wrangler.toml",
+  ...(Object.fromEntries(VARIANTS.map((variant) => [variant, `workers/${variant}/wrangler.toml`])) as Record<Variant, string>),
   "bench-inference": "bench/inference-worker/wrangler.toml",
-} as const;
+};
 export type WorkerName = keyof typeof WRANGLER_CONFIGS;
 
 export function readWranglerConfig(worker: WorkerName): WranglerConfig {
@@ -92,19 +92,28 @@ export interface Settings {
   exporterPort: number;
   prometheusPort: number;
   gatewayOpsPort: number;
-  v1OpsBasePort: number;
-  v2OpsPort: number;
-  v1Replicas: number;
   connectionsPerAddress: number;
-  /** The model version (model/versions/<version>) each variant serves. */
-  v1Model: string;
-  v2Model: string;
+  /** Each variant's (workers/manifest.ts), from its <NAME>_ settings. */
+  variants: Record<Variant, VariantSettings>;
   /** The gateway's vars: wrangler.toml's, each overridable from the environment. */
   gatewayVars: Record<string, string>;
 }
 
+export interface VariantSettings {
+  /** <NAME>_MODEL: the model version (model/versions/<version>) it serves. */
+  model: string;
+  /** <NAME>_REPLICAS (1 when not set): its workerd processes; more than one stand behind an nginx pool. */
+  replicas: number;
+  /** <NAME>_OPS_PORT: the ops port of its first process; replica i listens on this + i. */
+  opsPort: number;
+}
+
+/** The setting of a variant: V1_MODEL, V2_REPLICAS, … */
+export const variantSetting = (variant: Variant, name: "MODEL" | "REPLICAS" | "OPS_PORT" | "MODEL_BEFORE") => `${bindingOf(variant)}_${name}`;
+
 /**
- * What `make promote` / `make rollback` chose (V1_MODEL, and V1_MODEL_BEFORE to go back to): kept
+ * What `make promote` / `make rollback` chose (the stable variant's model, V1_MODEL, and
+ * V1_MODEL_BEFORE to go back to): kept
  * in the checkout's state so that it survives a stop and start; the environment still wins.
  */
 export const MODEL_SELECTION = join(ROOT, ".state/model-selection.env");
@@ -145,12 +154,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
     exporterPort: port("EXPORTER_PORT"),
     prometheusPort: port("PROMETHEUS_PORT"),
     gatewayOpsPort: port("GATEWAY_OPS_PORT"),
-    v1OpsBasePort: port("V1_OPS_BASE_PORT"),
-    v2OpsPort: port("V2_OPS_PORT"),
-    v1Replicas: atLeastOne("V1_REPLICAS"),
     connectionsPerAddress: atLeastOne("CONNECTIONS_PER_ADDRESS"),
-    v1Model: modelVersion("V1_MODEL"),
-    v2Model: modelVersion("V2_MODEL"),
+    variants: Object.fromEntries(
+      VARIANTS.map((variant) => [
+        variant,
+        {
+          model: modelVersion(variantSetting(variant, "MODEL")),
+          replicas: value(variantSetting(variant, "REPLICAS")) === "" ? 1 : atLeastOne(variantSetting(variant, "REPLICAS")),
+          opsPort: port(variantSetting(variant, "OPS_PORT")),
+        },
+      ]),
+    ) as Record<Variant, VariantSettings>,
     gatewayVars,
   };
 }
@@ -158,20 +172,28 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
 /** Every workerd process of the stack: its name, worker, unix socket and ops port. */
 export interface WorkerProcess {
   name: string;
-  worker: "gateway" | "v1" | "v2";
+  worker: "gateway" | Variant;
   socket: string;
   opsPort: number;
 }
 
+/** The gateway, then each variant's processes: `<variant>-<i>` when it has replicas, else `<variant>`. */
 export function workerProcesses(settings: Settings, where: StackPaths = paths): WorkerProcess[] {
   return [
     { name: "gateway", worker: "gateway", socket: join(where.run, "gateway.sock"), opsPort: settings.gatewayOpsPort },
-    ...Array.from({ length: settings.v1Replicas }, (_, i) => ({
-      name: `v1-${i}`,
-      worker: "v1" as const,
-      socket: join(where.run, `v1-${i}.sock`),
-      opsPort: settings.v1OpsBasePort + i,
-    })),
-    { name: "v2", worker: "v2", socket: join(where.run, "v2.sock"), opsPort: settings.v2OpsPort },
+    ...VARIANTS.flatMap((variant) => {
+      const { replicas, opsPort } = settings.variants[variant];
+      return Array.from({ length: replicas }, (_, i) => {
+        const name = replicas > 1 ? `${variant}-${i}` : variant;
+        return { name, worker: variant, socket: join(where.run, `${name}.sock`), opsPort: opsPort + i };
+      });
+    }),
   ];
 }
+
+/** Whether a variant's processes stand behind an nginx pool (more than one replica), and its socket there. */
+export const pooled = (settings: Settings, variant: Variant) => settings.variants[variant].replicas > 1;
+export const poolSocketOf = (variant: Variant, where: StackPaths = paths) => join(where.run, `${variant}-pool.sock`);
+
+/** The stable variant's processes (the ones `make promote` restarts). */
+export const stableProcesses = (settings: Settings, where: StackPaths = paths) => workerProcesses(settings, where).filter((p) => p.worker === STABLE);

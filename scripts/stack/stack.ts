@@ -13,10 +13,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { composeFile } from "./compose.ts";
 import { certificate, ensureCertificate, ensureCredentials, ensureFeedbackSecret } from "./secrets.ts";
-import { dockerTopology, nativeTopology, programs, renderAll, rendered, supervisordConfig } from "./render.ts";
+import { dockerTopology, nativeTopology, programs, renderAll, rendered, supervisordConfig, type RenderOptions } from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
-import { loadSettings, MODEL_SELECTION, parseEnvFile, paths, ROOT, workerProcesses, type Settings } from "./settings.ts";
-import { switchV1Model } from "./rollout.ts";
+import { loadSettings, MODEL_SELECTION, parseEnvFile, paths, poolSocketOf, pooled, ROOT, variantSetting, workerProcesses, type Settings } from "./settings.ts";
+import { switchStableModel } from "./rollout.ts";
+import { CANDIDATE, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -40,19 +41,20 @@ function httpProbe(program: string, url: string, expect?: string): Probe {
 }
 
 /**
- * Every v1 replica answers through nginx's pool, not only on its own port: the pool's round robin
- * names each replica (its /health says which it is) within two rounds, unless nginx has left one
- * out (for fail_timeout, after a failed attempt).
+ * Every replica of a variant answers through its nginx pool, not only on its own port: the pool's
+ * round robin names each replica (its /health says which it is) within two rounds, unless nginx
+ * has left one out (for fail_timeout, after a failed attempt).
  */
-function v1PoolProbe(settings: Settings): Probe {
-  const replicas = workerProcesses(settings).filter((p) => p.worker === "v1").map((p) => p.name);
+function poolProbe(settings: Settings, variant: Variant): Probe {
+  const replicas = workerProcesses(settings).filter((p) => p.worker === variant).map((p) => p.name);
+  const socketPath = poolSocketOf(variant);
   return {
     program: "nginx",
-    target: `every v1 replica through ${rendered.v1PoolSocket}`,
+    target: `every ${variant} replica through ${socketPath}`,
     healthy: async () => {
       const seen = new Set<string>();
       for (let i = 0; i < 2 * replicas.length; i++) {
-        const { status, body } = await httpGet("http://localhost/health", { socketPath: rendered.v1PoolSocket });
+        const { status, body } = await httpGet("http://localhost/health", { socketPath });
         if (status === 200) seen.add(JSON.parse(body).replica);
       }
       return replicas.every((name) => seen.has(name));
@@ -60,7 +62,7 @@ function v1PoolProbe(settings: Settings): Probe {
   };
 }
 
-/** The workerd processes' own health, each on its ops port: the gateway's says "ok" only when it reaches v1 and v2. */
+/** The workerd processes' own health, each on its ops port: the gateway's says "ok" only when it reaches every variant. */
 const workerProbes = (settings: Settings): Probe[] =>
   workerProcesses(settings).map((p) => httpProbe(p.name, `http://127.0.0.1:${p.opsPort}/health`, p.worker === "gateway" ? '"status":"ok"' : undefined));
 
@@ -68,7 +70,7 @@ function probes(settings: Settings): Probe[] {
   return [
     ...workerProbes(settings),
     httpProbe("nginx", `https://127.0.0.1:${settings.httpsPort}/health`),
-    v1PoolProbe(settings),
+    ...VARIANTS.filter((variant) => pooled(settings, variant)).map((variant) => poolProbe(settings, variant)),
     httpProbe("nginx-exporter", `http://127.0.0.1:${settings.exporterPort}/metrics`, "nginx_up 1"),
     httpProbe("prometheus", `http://127.0.0.1:${settings.prometheusPort}/-/ready`),
   ];
@@ -171,17 +173,13 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   checkTools();
   checkPorts(settings);
   const started = performance.now();
-  ensureCertificate();
-  await ensureCredentials();
-  ensureFeedbackSecret();
-  renderAll(settings, nativeTopology(settings), options);
-  writeFileSync(rendered.supervisord, supervisordConfig(settings));
+  await renderNative(settings, options);
   // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's child
   // processes have): nginx's own output goes nowhere here, its errors to standard error.
   execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], { stdio: ["ignore", "ignore", "inherit"] });
   execFileSync("promtool", ["check", "config", rendered.prometheus], { stdio: "pipe" });
   for (const p of workerProcesses(settings)) rmSync(p.socket, { force: true });
-  rmSync(rendered.v1PoolSocket, { force: true });
+  for (const variant of VARIANTS) rmSync(poolSocketOf(variant), { force: true });
   execFileSync("supervisord", ["-c", rendered.supervisord], { stdio: "inherit" });
 
   // What waits for the workerd processes is started once they answer; then everything must be healthy.
@@ -199,7 +197,7 @@ async function start(options: { benchmark: boolean }): Promise<void> {
     process.exit(1);
   }
   const processCount = new Set(probes(settings).map((probe) => probe.program)).size;
-  console.log(`All ${processCount} processes healthy, every v1 replica answering through nginx's pool, in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(`All ${processCount} processes healthy, every replica answering through its nginx pool, in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   printWelcome(settings);
 }
 
@@ -272,37 +270,51 @@ async function status(): Promise<void> {
   if (results.some((ok) => !ok)) process.exitCode = 1;
 }
 
-/** The configs of docker-compose.yml's containers (its `render` service runs this). */
-async function renderDocker(): Promise<void> {
+/** The certificate, the credentials and the feedback secret, each made on first use. */
+async function ensureSecrets(): Promise<void> {
   ensureCertificate();
   await ensureCredentials();
   ensureFeedbackSecret();
+}
+
+/** The native stack's configs, its secrets first: what start writes before it starts anything. */
+async function renderNative(settings: Settings, options: RenderOptions = {}): Promise<void> {
+  await ensureSecrets();
+  renderAll(settings, nativeTopology(settings), options);
+  writeFileSync(rendered.supervisord, supervisordConfig(settings));
+}
+
+/** The configs of docker-compose.yml's containers (its `render` service runs this). */
+async function renderDocker(): Promise<void> {
+  await ensureSecrets();
   const topology = dockerTopology();
   renderAll(loadSettings(), topology);
   console.log(`rendered the docker-compose configs into ${topology.output}`);
 }
 
-/** v1 takes v2's model: `make promote`. */
+/** The stable variant takes the candidate's model: `make promote`. */
 async function promote(): Promise<void> {
   if (!supervisordRunning()) throw new Error("the stack is not running (make start-project)");
   const settings = loadSettings();
-  if (settings.v1Model === settings.v2Model) throw new Error(`v1 already serves v2's model, ${settings.v1Model}`);
-  await switchV1Model(settings.v2Model, settings.v1Model);
-  console.log(`promoted: v1 serves ${settings.v2Model} (was ${settings.v1Model}; make rollback returns to it)`);
+  const [serving, candidate] = [settings.variants[STABLE].model, settings.variants[CANDIDATE].model];
+  if (serving === candidate) throw new Error(`${STABLE} already serves ${CANDIDATE}'s model, ${serving}`);
+  await switchStableModel(candidate, serving);
+  console.log(`promoted: ${STABLE} serves ${candidate} (was ${serving}; make rollback returns to it)`);
 }
 
-/** v1 goes back to the model it served before the last promote: `make rollback`. */
+/** The stable variant goes back to the model it served before the last promote: `make rollback`. */
 async function rollback(): Promise<void> {
   if (!supervisordRunning()) throw new Error("the stack is not running (make start-project)");
-  const settings = loadSettings();
-  const before = loadSettings({ ...process.env, V1_MODEL: modelBefore() }).v1Model;
-  if (before === settings.v1Model) throw new Error(`v1 already serves ${before}`);
-  await switchV1Model(before, settings.v1Model);
-  console.log(`rolled back: v1 serves ${before} (was ${settings.v1Model})`);
+  const serving = loadSettings().variants[STABLE].model;
+  const before = loadSettings({ ...process.env, [variantSetting(STABLE, "MODEL")]: modelBefore() }).variants[STABLE].model;
+  if (before === serving) throw new Error(`${STABLE} already serves ${before}`);
+  await switchStableModel(before, serving);
+  console.log(`rolled back: ${STABLE} serves ${before} (was ${serving})`);
 }
 
 function modelBefore(): string {
-  const before = existsSync(MODEL_SELECTION) ? parseEnvFile(readFileSync(MODEL_SELECTION, "utf8")).V1_MODEL_BEFORE : undefined;
+  const selection = existsSync(MODEL_SELECTION) ? parseEnvFile(readFileSync(MODEL_SELECTION, "utf8")) : {};
+  const before = selection[variantSetting(STABLE, "MODEL_BEFORE")];
   if (!before) throw new Error("nothing to roll back to: no make promote has been made");
   return before;
 }
@@ -317,6 +329,10 @@ const [command, ...flags] = process.argv.slice(2);
 
 const commands: Record<string, () => Promise<void>> = {
   start: () => start({ benchmark: flags.includes("--benchmark") }),
+  render: async () => {
+    await renderNative(loadSettings());
+    console.log(`rendered the native stack's configs into ${paths.state}`);
+  },
   "render-docker": renderDocker,
   compose: writeCompose,
   promote,
@@ -326,7 +342,7 @@ const commands: Record<string, () => Promise<void>> = {
 };
 const run = commands[command ?? ""];
 if (!run) {
-  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render-docker | compose | promote | rollback");
+  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render | render-docker | compose | promote | rollback");
   process.exit(2);
 }
 run().catch((error: Error) => {

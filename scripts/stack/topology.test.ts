@@ -70,9 +70,9 @@ describe("deployments/prometheus/rollout-rules.yml", () => {
 describe("the model selection of make promote / make rollback", () => {
   it("outlives a restart: the settings read it over settings.env, and the environment over it", () => {
     const selection = join(mkdtempSync(join(tmpdir(), "selection-")), "model-selection.env");
-    const [baseline, candidate] = [loadSettings({}, selection).v1Model, loadSettings({}, selection).v2Model];
+    const [baseline, candidate] = [loadSettings({}, selection).variants.v1.model, loadSettings({}, selection).variants.v2.model];
     writeFileSync(selection, `V1_MODEL=${candidate}\nV1_MODEL_BEFORE=${baseline}\n`);
-    expect(loadSettings({}, selection).v1Model).toBe(candidate);
-    expect(loadSettings({ V1_MODEL: baseline }, selection).v1Model).toBe(baseline);
+    expect(loadSettings({}, selection).variants.v1.model).toBe(candidate);
+    expect(loadSettings({ V1_MODEL: baseline }, selection).variants.v1.model).toBe(baseline);
   });
 });

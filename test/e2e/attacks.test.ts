@@ -11,8 +11,8 @@ import { connect, type TLSSocket } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { certificate } from "../../scripts/stack/secrets.ts";
-import { rendered } from "../../scripts/stack/render.ts";
-import { paths, workerProcesses } from "../../scripts/stack/settings.ts";
+import { paths, poolSocketOf, pooled, workerProcesses } from "../../scripts/stack/settings.ts";
+import { VARIANTS } from "../../workers/manifest.ts";
 import { basicAuth, call, credentials, freshClient, percentile, predict, prometheusValue, settings, type Reply } from "./client.ts";
 
 const processes = workerProcesses(settings);
@@ -118,7 +118,9 @@ const attacks: [string, () => Promise<void>][] = [
         expect(await overUnixSocket(p.socket, "/metrics"), p.name).toBe(404);
         expect((await call("/metrics", { httpPort: p.opsPort })).status, `${p.name} ops port`).toBe(200);
       }
-      expect(await overUnixSocket(rendered.v1PoolSocket, "/metrics"), "nginx's v1 pool").toBe(404);
+      for (const variant of VARIANTS.filter((v) => pooled(settings, v))) {
+        expect(await overUnixSocket(poolSocketOf(variant), "/metrics"), `nginx's ${variant} pool`).toBe(404);
+      }
     },
   ],
   [

@@ -10,10 +10,12 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderAll, nativeTopology, rendered } from "../../scripts/stack/render.ts";
-import { loadSettings } from "../../scripts/stack/settings.ts";
+import { loadSettings, workerProcesses } from "../../scripts/stack/settings.ts";
 import { pidOf, supervisorctl } from "../../scripts/stack/supervisor.ts";
 import { call, freshClient, percentile, predict, settings, steadyLoad, type Reply } from "./client.ts";
 
+
+const opsPortOf = (program: string) => workerProcesses(settings).find((p) => p.name === program)!.opsPort;
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();
@@ -31,7 +33,7 @@ describe("faults", () => {
     let restartedInMs = -1;
     const { sent, failures } = await steadyLoad(100, 20, async () => {
       process.kill(oldPid, "SIGKILL");
-      const opsPort = settings.v1OpsBasePort + 1;
+      const opsPort = opsPortOf(victim);
       restartedInMs = await until(async () => pidOf(victim) !== oldPid && (await call("/health", { httpPort: opsPort })).status === 200, 5000);
     });
     expect(sent).toBeGreaterThanOrEqual(2000);
@@ -57,7 +59,7 @@ describe("faults", () => {
     expect(failures).toEqual([]);
     expect(percentile(latenciesMs, 99)).toBeLessThanOrEqual(3000);
     expect(replacedInMs).toBeGreaterThanOrEqual(0);
-    await until(async () => (await call("/health", { httpPort: settings.v1OpsBasePort + 2 })).status === 200, 10_000);
+    await until(async () => (await call("/health", { httpPort: opsPortOf(victim) })).status === 200, 10_000);
   }, 120_000);
 
   it("answers only 503 problems with Retry-After, for at most 1.5 s, when the gateway is killed with -9 under 100 req/s", async () => {

@@ -15,17 +15,12 @@ import { parseEnvFile, ROOT, runtimeDirectory } from "../../scripts/stack/settin
 
 const execFile = promisify(execFileCallback);
 
-/** Every port a stack listens on, as the stack's settings name them, with the usual values. */
-const USUAL_PORTS = {
-  HTTP_PORT: 8080,
-  HTTPS_PORT: 443,
-  STUB_STATUS_PORT: 8081,
-  EXPORTER_PORT: 9113,
-  PROMETHEUS_PORT: 9090,
-  GATEWAY_OPS_PORT: 9200,
-  V1_OPS_BASE_PORT: 9201,
-  V2_OPS_PORT: 9210,
-};
+/** Every port a stack listens on, as the stack's settings name them (…_PORT), with the usual values. */
+const USUAL_PORTS = Object.fromEntries(
+  Object.entries(parseEnvFile(readFileSync(join(ROOT, "deployments/settings.env"), "utf8")))
+    .filter(([name]) => name.endsWith("_PORT"))
+    .map(([name, port]) => [name, Number(port)]),
+);
 
 interface Owner {
   uid: number;

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { call, predict, prometheusQuery, prometheusValue, settings } from "./client.ts";
 import { workerProcesses } from "../../scripts/stack/settings.ts";
+import { VARIANTS } from "../../workers/manifest.ts";
 
 const gatewayRequests = () => prometheusValue("sum(fortress_requests_total)");
 
@@ -21,8 +22,8 @@ describe("Prometheus", () => {
     const up = await until(() => prometheusQuery("up == 1"), (r) => r.length === expected);
     expect(up).toHaveLength(expected);
     const jobs = up.map((r) => r.metric.job).sort();
-    expect(new Set(jobs)).toEqual(new Set(["gateway", "nginx", "v1", "v2"]));
-    expect(jobs.filter((j) => j === "v1")).toHaveLength(settings.v1Replicas);
+    expect(new Set(jobs)).toEqual(new Set(["gateway", "nginx", ...VARIANTS]));
+    for (const variant of VARIANTS) expect(jobs.filter((j) => j === variant)).toHaveLength(settings.variants[variant].replicas);
   });
 
   it("counts in the gateway's metrics exactly the /predict traffic sent", async () => {

@@ -9,7 +9,7 @@ import { loadSettings, MODEL_SELECTION } from "../../scripts/stack/settings.ts";
 import { stack, steadyLoad } from "./client.ts";
 
 describe("promote and rollback", () => {
-  const { v1Model, v2Model } = loadSettings();
+  const [v1Model, v2Model] = [loadSettings().variants.v1.model, loadSettings().variants.v2.model];
 
   afterAll(() => {
     // The stack the other suites use keeps the settings' choice.

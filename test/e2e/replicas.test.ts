@@ -38,7 +38,7 @@ describe("the v1 pool", () => {
   it("spreads the first requests after a start over every replica, each serving 20% to 46%: healthy means in nginx's pool", async () => {
     await stack("stop");
     const { stdout } = await stack("start");
-    expect(stdout).toMatch(/every v1 replica answering through nginx's pool/);
+    expect(stdout).toMatch(/every replica answering through its nginx pool/);
     for (const share of await sharesOf90()) {
       expect(share).toBeGreaterThanOrEqual(0.2);
       expect(share).toBeLessThanOrEqual(0.46);

@@ -1,6 +1,6 @@
 /** The gateway process's metrics (Prometheus text at GET /metrics, scraped internally only). */
 import { createRegistry, LATENCY_BUCKETS } from "../shared/http/metrics.ts";
-import { VARIANTS } from "../shared/inference/prediction-contract.ts";
+import { VARIANTS } from "../manifest.ts";
 
 export const registry = createRegistry();
 
@@ -24,7 +24,7 @@ export const metrics = {
     "Feedback on predictions (POST /feedback), by the variant and model version that made them and whether they were right",
   ),
   shadowPredictions: registry.counter("fortress_shadow_predictions_total",
-    "v1 requests also sent to v2 after the answer (SHADOW_PERCENT), by whether the two labels agree",
+    "Stable requests also sent to the candidate after the answer (SHADOW_PERCENT), by whether the two labels agree",
   ),
 };
 

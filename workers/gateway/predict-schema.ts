@@ -24,9 +24,11 @@ export const PredictRequest = z
 
 export const Label = z.enum(LABELS).openapi("Label");
 
-export const V1Prediction = z.object({ "prediction value": Label }).openapi("V1Prediction");
+/** The plain body, the stable variant's and every canary answer's: exactly the exam stack's. */
+export const Prediction = z.object({ "prediction value": Label }).openapi("Prediction");
 
-export const V2Prediction = z
+/** The debug body (workers/shared/inference/prediction-contract.ts PAYLOADS). */
+export const DebugPrediction = z
   .object({
     "prediction value": Label,
     prediction_proba_dict: z.record(Label, z.number()),
@@ -36,7 +38,7 @@ export const V2Prediction = z
     /** The request id as v2 received it: the one X-Request-Id carries back to the client. */
     request_id: z.string(),
   })
-  .openapi("V2Prediction");
+  .openapi("DebugPrediction");
 
 export interface InvalidField {
   field: string;

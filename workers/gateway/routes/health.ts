@@ -7,6 +7,7 @@
  * never makes /health itself hang. Only the very first call, with nothing known yet, waits.
  */
 import { withTimeout } from "../../shared/http/with-timeout.ts";
+import { bindingOf, VARIANTS, type Variant } from "../../manifest.ts";
 import type { AppContext } from "../app-context.ts";
 
 export const PROBE_INTERVAL_MS = 1000;
@@ -20,7 +21,8 @@ interface UpstreamState {
 
 interface Probed {
   checkedAt: number;
-  upstreams: { v1: UpstreamState; v2: UpstreamState };
+  /** Each variant's, by name. */
+  upstreams: Record<Variant, UpstreamState>;
 }
 
 async function probe(upstream: Fetcher): Promise<UpstreamState> {
@@ -48,8 +50,8 @@ export function health(options: HealthOptions = {}) {
     probeStartedAt = Date.now();
     options.onProbe?.();
     try {
-      const [v1, v2] = await Promise.all([probe(env.V1), probe(env.V2)]);
-      lastProbe = { checkedAt: Date.now(), upstreams: { v1, v2 } };
+      const states = await Promise.all(VARIANTS.map((variant) => probe(env[bindingOf(variant)])));
+      lastProbe = { checkedAt: Date.now(), upstreams: Object.fromEntries(VARIANTS.map((variant, i) => [variant, states[i]!])) as Record<Variant, UpstreamState> };
     } finally {
       probeStartedAt = 0;
     }
@@ -65,7 +67,7 @@ export function health(options: HealthOptions = {}) {
       else await probed;
     }
     if (!lastProbe) return c.json({ status: "unknown", detail: "the first probe of the upstreams is under way" }, 503, { "Retry-After": "1" });
-    const { v1, v2 } = lastProbe.upstreams;
-    return c.json({ status: v1.ok && v2.ok ? "ok" : "degraded", checked_ms_ago: Date.now() - lastProbe.checkedAt, upstreams: lastProbe.upstreams });
+    const allOk = Object.values<UpstreamState>(lastProbe.upstreams).every((upstream) => upstream.ok);
+    return c.json({ status: allOk ? "ok" : "degraded", checked_ms_ago: Date.now() - lastProbe.checkedAt, upstreams: lastProbe.upstreams });
   };
 }

@@ -1,15 +1,17 @@
 /**
- * POST /predict: forwards a validated sentence to an inference worker:
- * - the "debug" experiment group to v2, with its debug payload;
- * - a client whose assignment key falls in the canary (CANARY_PERCENT) to v2, with v1's body;
- * - everyone else to v1, and a share of those (SHADOW_PERCENT) to v2 as well once the client has
- *   its answer, to compare the two labels.
+ * POST /predict: forwards a validated sentence to a variant (workers/manifest.ts):
+ * - an experiment group (X-Experiment-Group, e.g. "debug") to the variant it names, with its own body;
+ * - a client whose assignment key falls in the canary (CANARY_PERCENT) to the candidate (v2), with
+ *   the stable variant's body;
+ * - everyone else to the stable variant (v1), and a share of those (SHADOW_PERCENT) to the
+ *   candidate as well once the client has its answer, to compare the two labels.
  * Every prediction says which variant (X-Variant) and model version (X-Model-Version) made it.
  */
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER, type Variant } from "../../shared/inference/prediction-contract.ts";
+import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER } from "../../shared/inference/prediction-contract.ts";
+import { bindingOf, CANDIDATE, MANIFEST, STABLE, VARIANTS, variantOfGroup, type Variant, type VariantSpec } from "../../manifest.ts";
 import type { PredictionTokens } from "../feedback/prediction-token.ts";
-import { chainProblems, PredictRequest, problemContent, V1Prediction, V2Prediction } from "../predict-schema.ts";
+import { chainProblems, DebugPrediction, PredictRequest, Prediction, problemContent } from "../predict-schema.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../shared/http/problem.ts";
 import { REQUEST_ID_HEADER } from "../../shared/http/request-id.ts";
 import { withTimeout } from "../../shared/http/with-timeout.ts";
@@ -17,6 +19,12 @@ import type { AppContext, GatewayEnv } from "../app-context.ts";
 import { ASSIGNMENT_KEY_HEADER, assignmentKey, inCanary } from "./assignment.ts";
 
 export const EXPERIMENT_HEADER = "X-Experiment-Group";
+
+/** What the experiment groups are, for the API's description. */
+const experimentGroups = () =>
+  VARIANTS.filter((variant) => (MANIFEST[variant] as VariantSpec).experimentGroup)
+    .map((variant) => `"${(MANIFEST[variant] as VariantSpec).experimentGroup}" routes to ${variant} (${MANIFEST[variant].payload === "debug" ? "probabilities and model details" : "its own body"})`)
+    .join("; ");
 /** Sends of one request to an upstream whose connection fails at once (see forward). */
 const MAX_ATTEMPTS = 3;
 const RESEND_PAUSE_MS = 5;
@@ -24,7 +32,7 @@ const RESEND_PAUSE_MS = 5;
 /** Where a request goes, and in which shape the answer comes back. */
 interface Route {
   variant: Variant;
-  /** "plain": production's body whatever the variant (a canary answer). */
+  /** "plain": the stable variant's body whatever the variant (a canary answer). */
   payload: "own" | "plain";
 }
 
@@ -32,9 +40,9 @@ export type ShadowOutcome = "agree" | "disagree" | "error";
 
 export interface PredictOptions {
   timeoutMs: number;
-  /** Share of ordinary traffic (by assignment key) sent to v2, 0-100. */
+  /** Share of ordinary traffic (by assignment key) sent to the candidate, 0-100. */
   canaryPercent: number;
-  /** Share of v1 requests also sent to v2 after the answer, for comparison, 0-100. */
+  /** Share of the stable variant's requests also sent to the candidate after the answer, for comparison, 0-100. */
   shadowPercent: number;
   /** The client's address, for the assignment when it sends no key. */
   clientIpOf: (c: AppContext) => string;
@@ -48,17 +56,18 @@ export interface PredictOptions {
   onUpstreamError?: (variant: Variant) => void;
 }
 
-/** "debug" (any case, surrounding spaces ignored) forces v2; else the canary decides. */
+/** An experiment group (any case, surrounding spaces ignored) picks its variant; else the canary decides. */
 function routeOf(c: AppContext, options: PredictOptions): Route {
-  if (c.req.header(EXPERIMENT_HEADER)?.trim().toLowerCase() === "debug") return { variant: "v2", payload: "own" };
+  const asked = variantOfGroup(c.req.header(EXPERIMENT_HEADER));
+  if (asked) return { variant: asked, payload: "own" };
   if (options.canaryPercent > 0 && inCanary(assignmentKey(c.req.header(ASSIGNMENT_KEY_HEADER), options.clientIpOf(c)), options.canaryPercent)) {
-    return { variant: "v2", payload: "plain" };
+    return { variant: CANDIDATE, payload: "plain" };
   }
-  return { variant: "v1", payload: "own" };
+  return { variant: STABLE, payload: "own" };
 }
 
 async function forward(c: AppContext, { variant, payload }: Route, { timeoutMs, onResend }: PredictOptions): Promise<Response> {
-  const upstream = variant === "v1" ? c.env.V1 : c.env.V2;
+  const upstream = c.env[bindingOf(variant)];
   const headers: Record<string, string> = { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") };
   if (payload === "plain") headers[PAYLOAD_HEADER] = "plain";
   const send = (signal: AbortSignal) =>
@@ -105,14 +114,17 @@ export const predictRoute = createRoute({
   security: [{ basicAuth: [] }],
   request: {
     headers: z.object({
-      [EXPERIMENT_HEADER]: z.string().optional().openapi({ description: '"debug" routes to v2 (probabilities and model details)' }),
+      [EXPERIMENT_HEADER]: z
+        .string()
+        .optional()
+        .openapi({ description: experimentGroups() }),
     }),
     body: { required: true, content: { "application/json": { schema: PredictRequest } } },
   },
   responses: {
     200: {
-      description: "The predicted label (v1), or the debug payload (v2). X-Variant says which answered.",
-      content: { "application/json": { schema: z.union([V1Prediction, V2Prediction]) } },
+      description: "The predicted label, or with an experiment group its variant's body (the debug payload). X-Variant says which variant answered.",
+      content: { "application/json": { schema: z.union([Prediction, DebugPrediction]) } },
     },
     ...chainProblems,
     422: { description: "The sentence is missing, not a string, empty or too long", content: problemContent },
@@ -129,14 +141,14 @@ export const predictRoute = createRoute({
 export const PREDICTION_TOKEN_HEADER = "X-Prediction-Token";
 
 export function predict(options: PredictOptions): RouteHandler<typeof predictRoute, GatewayEnv> {
-  /** Sends the request to v2 too, after the client's answer, and counts whether the labels agree. */
-  async function shadow(c: AppContext, v1Label: string | null): Promise<void> {
+  /** Sends the request to the candidate too, after the client's answer, and counts whether the labels agree. */
+  async function shadow(c: AppContext, stableLabel: string | null): Promise<void> {
     let outcome: ShadowOutcome = "error";
     try {
-      const response = await forward(c, { variant: "v2", payload: "plain" }, options);
+      const response = await forward(c, { variant: CANDIDATE, payload: "plain" }, options);
       await response.body?.cancel();
-      const v2Label = response.ok ? response.headers.get(LABEL_HEADER) : null;
-      if (v1Label !== null && v2Label !== null) outcome = v1Label === v2Label ? "agree" : "disagree";
+      const candidateLabel = response.ok ? response.headers.get(LABEL_HEADER) : null;
+      if (stableLabel !== null && candidateLabel !== null) outcome = stableLabel === candidateLabel ? "agree" : "disagree";
     } finally {
       options.onShadow?.(outcome);
     }
@@ -166,7 +178,7 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     if (response.ok && label && model) {
       const claims = { rid: c.get("requestId"), v: variant, m: model, l: label, iat: Math.floor(Date.now() / 1000) };
       headers.set(PREDICTION_TOKEN_HEADER, options.tokens.sign(claims));
-      if (variant === "v1" && options.shadowPercent > 0 && Math.random() * 100 < options.shadowPercent) {
+      if (variant === STABLE && options.shadowPercent > 0 && Math.random() * 100 < options.shadowPercent) {
         c.executionCtx.waitUntil(shadow(c, label));
       }
     }

@@ -1,6 +1,6 @@
 /**
  * The emotion classifier as an inference worker loads it: the model version its build selected
- * (workers/<variant>/selected-model.ts, written by `npm run build` from V1_MODEL / V2_MODEL),
+ * (workers/<variant>/selected-model.ts, written by `npm run build` from its <NAME>_MODEL),
  * bundled as modules, and ORT's wasm imported precompiled (workerd cannot compile wasm at run
  * time). One instance per isolate; it loads on first use.
  */

@@ -1,6 +1,7 @@
 /**
- * What the v1 and v2 workers share: two entrypoints on itty-router, the classifier loaded once per
- * isolate, and their metrics. Each variant only says how a prediction is rendered.
+ * What every variant's worker is: two entrypoints on itty-router, the classifier loaded once per
+ * isolate, and their metrics. Its manifest entry (workers/manifest.ts) says how a prediction is
+ * rendered.
  * - `api` (the default export): POST /predict and GET /health for the gateway's probe. Reached
  *   only through the gateway (its service binding on Cloudflare, nginx's v1 pool or a unix socket
  *   here), which owns the HTTP concerns: full validation, the request id, the response's headers.
@@ -10,11 +11,12 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Router } from "itty-router";
-import { LABELS, type Label } from "../../../model/serving/labels.ts";
+import { LABELS } from "../../../model/serving/labels.ts";
 import { ModelUnavailableError, type ModelInfo } from "../../../model/serving/inference.ts";
+import { MANIFEST, type Variant } from "../../manifest.ts";
 import { classifierOf, type SelectedModel } from "./classifier.ts";
 import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "../http/metrics.ts";
-import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER, plainPayload, sentenceOf, type Variant } from "./prediction-contract.ts";
+import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER, PAYLOADS, plainPayload, sentenceOf } from "./prediction-contract.ts";
 import { problemResponse } from "../http/problem.ts";
 import { REQUEST_ID_HEADER } from "../http/request-id.ts";
 
@@ -23,17 +25,8 @@ export interface InferenceEnv {
   REPLICA?: string;
 }
 
-export interface PredictionContext {
-  label: Label;
-  probabilities: Float32Array;
-  model: ModelInfo;
-  inferenceMs: number;
-  replica: string;
-  /** The request id the gateway sent, so a debug payload can show it arrived. */
-  requestId: string;
-}
-
-export function createInferenceWorker(variant: Variant, selected: SelectedModel, render: (prediction: PredictionContext) => object) {
+export function createInferenceWorker(variant: Variant, selected: SelectedModel) {
+  const render = PAYLOADS[MANIFEST[variant].payload];
   const classifier = classifierOf(selected);
   const registry = createRegistry();
   const predictions = registry.counter("fortress_predictions_total", "Predictions made, by variant, model version and label");

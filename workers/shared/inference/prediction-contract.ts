@@ -1,14 +1,13 @@
 /**
  * What the gateway and the inference workers agree on about /predict, without a schema library:
- * the variants, the limits, and the inference side's own cheap reading of a body. The gateway
+ * the limits, the bodies, and the inference side's own cheap reading of a body. The gateway
  * validates every request fully (gateway/predict-schema.ts, zod: 415, 413, 400, 422 with each
  * field named); an inference worker only refuses what it cannot classify.
  */
+import { LABELS, type Label } from "../../../model/serving/labels.ts";
+import type { ModelInfo } from "../../../model/serving/inference.ts";
+import type { VariantSpec } from "../../manifest.ts";
 import type { Problem } from "../http/problem.ts";
-
-/** The inference workers: v1 serves production traffic, v2 the "debug" experiment group. */
-export const VARIANTS = ["v1", "v2"] as const;
-export type Variant = (typeof VARIANTS)[number];
 
 export const MAX_SENTENCE_LENGTH = 5000;
 /** Largest request body accepted, in bytes. */
@@ -23,6 +22,31 @@ export const PAYLOAD_HEADER = "X-Payload";
 
 /** Production's body, exactly the exam stack's: {"prediction value": label}. */
 export const plainPayload = (label: string) => ({ "prediction value": label });
+
+/** What a prediction is made of, for a body to show. */
+export interface PredictionContext {
+  label: Label;
+  probabilities: Float32Array;
+  model: ModelInfo;
+  inferenceMs: number;
+  replica: string;
+  /** The request id the gateway sent, so a debug payload can show it arrived. */
+  requestId: string;
+}
+
+/** Each kind of body a variant answers with (workers/manifest.ts `payload`). */
+export const PAYLOADS: Record<VariantSpec["payload"], (prediction: PredictionContext) => object> = {
+  plain: ({ label }) => plainPayload(label),
+  // The plain body plus every probability, the model's identity and timing.
+  debug: ({ label, probabilities, model, inferenceMs, replica, requestId }) => ({
+    ...plainPayload(label),
+    prediction_proba_dict: Object.fromEntries(LABELS.map((l, i) => [l, probabilities[i]])),
+    model: { sha256: model.sha256, version: model.version },
+    inference_ms: inferenceMs,
+    replica,
+    request_id: requestId,
+  }),
+};
 
 export const BODY_TOO_LARGE: Problem = { status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` };
 

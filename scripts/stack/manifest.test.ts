@@ -1,0 +1,84 @@
+/**
+ * workers/manifest.ts is the one list of variants: adding one takes what its comment says and no
+ * more. Proven on a copy of the checkout, where a v3 is added exactly that way and the stack's
+ * configs (native, docker-compose, Prometheus) are rendered and checked, the v3 bundle built, and
+ * everything typechecked.
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
+import { parseEnvFile, readWranglerConfig, ROOT, runtimeDirectory } from "./settings.ts";
+
+describe("the manifest", () => {
+  it("names every variant the gateway's wrangler.toml binds, by its binding and worker name", () => {
+    const services = readWranglerConfig("gateway").services ?? [];
+    expect(services.map((s) => [s.binding, s.service])).toEqual(VARIANTS.map((variant) => [bindingOf(variant), readWranglerConfig(variant).name]));
+  });
+});
+
+describe("adding a variant v3 (its folder, a manifest entry, its binding, its settings)", () => {
+  let copy: string;
+  /** Runs a command in the copy; its output. */
+  const run = (command: string, args: string[]) => execFileSync(command, args, { cwd: copy, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const read = (path: string) => readFileSync(join(copy, path), "utf8");
+
+  beforeAll(() => {
+    copy = mkdtempSync(join(tmpdir(), "fortress-v3-"));
+    // The checkout as git sees it (tracked and new files), with its installed packages and built bundles.
+    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+    for (const file of files) if (existsSync(join(ROOT, file))) cpSync(join(ROOT, file), join(copy, file), { recursive: true, verbatimSymlinks: true });
+    symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
+    for (const worker of ["gateway", ...VARIANTS]) cpSync(join(ROOT, "dist", worker), join(copy, "dist", worker), { recursive: true });
+
+    // 1. Its folder: a wrangler.toml and an index.ts, as v2's.
+    mkdirSync(join(copy, "workers/v3"));
+    writeFileSync(join(copy, "workers/v3/wrangler.toml"), read("workers/v2/wrangler.toml").replace('name = "fortress-v2"', 'name = "fortress-v3"').replace('REPLICA = "v2"', 'REPLICA = "v3"'));
+    writeFileSync(join(copy, "workers/v3/index.ts"), read("workers/v2/index.ts").replaceAll('"v2"', '"v3"'));
+    // 2. Its manifest entry.
+    const manifest = read("workers/manifest.ts");
+    writeFileSync(join(copy, "workers/manifest.ts"), manifest.replace('  v2: { payload: "debug", experimentGroup: "debug" },\n', '$&  v3: { payload: "debug", experimentGroup: "v3" },\n'));
+    // 3. Its binding in the gateway's wrangler.toml, and the Env types anew.
+    writeFileSync(join(copy, "wrangler.toml"), `${read("wrangler.toml")}\n[[services]]\nbinding = "V3"\nservice = "fortress-v3"\n`);
+    run("npm", ["run", "--silent", "types"]);
+    // 4. Its settings: the model it serves and its ops port.
+    writeFileSync(join(copy, "deployments/settings.env"), `${read("deployments/settings.env")}V3_MODEL=${parseEnvFile(read("deployments/settings.env")).V1_MODEL}\nV3_OPS_PORT=9211\n`);
+  }, 60_000);
+
+  afterAll(() => {
+    if (!copy) return;
+    rmSync(runtimeDirectory(copy), { recursive: true, force: true });
+    rmSync(copy, { recursive: true, force: true });
+  });
+
+  it("builds v3's bundle with its model and typechecks, the gateway's routing and health included", () => {
+    run("npx", ["tsx", "scripts/build.ts", "v3"]);
+    expect(existsSync(join(copy, "dist/v3/index.js"))).toBe(true);
+    expect(read("workers/gateway/worker-configuration.d.ts")).toMatch(/V3: Fetcher/);
+    run("npx", ["tsc", "-p", "tsconfig.json"]);
+    run("npx", ["tsc", "-p", "workers/tsconfig.json"]);
+  }, 120_000);
+
+  it("renders a native stack that runs v3, binds the gateway to it and scrapes it, and that nginx and promtool accept", () => {
+    run("npx", ["tsx", "scripts/stack/stack.ts", "render"]);
+    expect(existsSync(join(copy, ".state/workerd/v3.capnp"))).toBe(true);
+    expect(read(".state/workerd/gateway.capnp")).toMatch(/name = "fortress-v3", external = \(address = "unix:[^"]+\/v3\.sock"/);
+    expect(read(".state/supervisord.conf")).toMatch(/^\[program:v3\]$/m);
+    const jobs = parseYaml(read(".state/prometheus.yml")).scrape_configs.map((job: { job_name: string }) => job.job_name);
+    expect(jobs).toEqual(["nginx", "gateway", "v1", "v2", "v3"]);
+    run("promtool", ["check", "config", join(copy, ".state/prometheus.yml")]);
+    // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's pipes are).
+    execFileSync("nginx", ["-t", "-q", "-c", join(copy, ".state/nginx/nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+  }, 60_000);
+
+  it("writes a docker-compose.yml with a v3 service that docker-compose accepts", () => {
+    run("npx", ["tsx", "scripts/stack/stack.ts", "compose"]);
+    const compose = parseYaml(read("docker-compose.yml"));
+    expect(compose.services.v3.command.join(" ")).toContain("/app/.state/docker/workerd/v3.capnp");
+    expect(compose.services.render.environment).toContain("V3_MODEL");
+    expect(run("docker-compose", ["config", "-q"])).toBe("");
+  }, 60_000);
+});
