@@ -13,6 +13,8 @@ import { paths, poolSocketOf, pooled, readWranglerConfig, ROOT, stackPaths, work
 import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
 import { workerdConfig } from "./workerd-config.ts";
 import { PROBLEM_TITLES } from "../../workers/shared/http/problem.ts";
+import { MAX_BODY_BYTES } from "../../workers/shared/inference/prediction-contract.ts";
+import { PUBLIC_PATHS } from "../../workers/gateway/public-paths.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
 /** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
@@ -307,6 +309,9 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
     CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
     STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
     GATEWAY_ADDR: `unix:${gateway!.socket}`,
+    PUBLIC_LOCATIONS: PUBLIC_PATHS.map((path) => `        location = ${path} { proxy_pass http://gateway; }`).join("\n"),
+    PUBLIC_PATHS: `${PUBLIC_PATHS.slice(0, -1).join(", ")} and ${PUBLIC_PATHS.at(-1)}`,
+    MAX_BODY_KIB: String(MAX_BODY_BYTES / 1024),
     VARIANT_POOLS: pools
       .map((variant) =>
         renderTemplate(readFileSync(join(ROOT, "deployments/nginx/variant-pool.conf.template"), "utf8"), {

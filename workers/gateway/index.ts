@@ -40,9 +40,10 @@ const clientIp = (c: AppContext) => c.req.header(env.CLIENT_IP_HEADER) ?? "unkno
 
 app.use(requestId());
 app.use(
-  "/predict",
   observe({
-    record({ variant, model, status, seconds }) {
+    // The request metrics are /predict's: health checks and the docs do not drown its figures.
+    record({ path, variant, model, status, seconds }) {
+      if (path !== "/predict") return;
       metrics.requests.inc({ variant, model, status: String(status) });
       metrics.duration.observe(seconds, { variant, model });
     },
@@ -61,7 +62,7 @@ const limitRate = rateLimit({
 const signIn = basicAuthentication({
   users: env.API_USERS,
   realm: "fortress",
-  cacheSeconds: 300,
+  cacheSeconds: Number(env.AUTH_CACHE_SECONDS),
   hashesPerSecond: Number(env.AUTH_HASHES_PER_SECOND),
   onRefused: (reason) => (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
 });

@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { LABELS } from "../../model/serving/labels.ts";
-import { MAX_SENTENCE_LENGTH } from "../shared/inference/prediction-contract.ts";
+import { MAX_BODY_BYTES, MAX_SENTENCE_LENGTH } from "../shared/inference/prediction-contract.ts";
 import type { Problem } from "../shared/http/problem.ts";
 
 export const PredictRequest = z
@@ -68,7 +68,7 @@ export const problemContent = {
 export const chainProblems = {
   400: { description: "The body is not valid JSON", content: problemContent },
   401: { description: "Missing or wrong credentials", content: problemContent },
-  413: { description: "The body is larger than 16 KiB", content: problemContent },
+  413: { description: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB`, content: problemContent },
   415: { description: "The body is not application/json", content: problemContent },
   429: { description: "Rate limit reached, or too many sign-ins with new credentials at once; see Retry-After", content: problemContent },
   500: { description: "The gateway failed; its log has the request id", content: problemContent },

@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { opsOfWorkerUnderTest as ops, workerUnderTest as gateway } from "../../shared/testing/worker-under-test.ts";
 import { freshIp, postPredict } from "../test-support.ts";
+import app from "../index.ts";
+import { PUBLIC_PATHS } from "../public-paths.ts";
 
 describe("the gateway's other routes", () => {
+  it("has exactly the public paths that nginx lets through (PUBLIC_PATHS), each answering something but a 404", async () => {
+    const routed = new Set(app.routes.map((route) => route.path).filter((path) => path !== "/*"));
+    expect([...routed].sort()).toEqual([...PUBLIC_PATHS].sort());
+    for (const path of PUBLIC_PATHS) expect((await gateway.fetch(`http://gateway${path}`)).status, path).not.toBe(404);
+  });
+
   it("describes POST /predict in /openapi.json, from the validation schema", async () => {
     const document = await (await gateway.fetch("http://gateway/openapi.json")).json<any>();
     const operation = document.paths["/predict"].post;
