@@ -29,13 +29,13 @@ node_modules/.installed: package.json package-lock.json
 
 setup: system-packages node_modules/.installed ## install what is missing (Debian packages, npm ci)
 
-model: node_modules/.installed ## train a model version from ../shared/data (MODEL_CONFIG picks the settings; DATA_PATH the data)
+model: node_modules/.installed ## train a model version from model/data (MODEL_CONFIG picks the settings; DATA_PATH another copy)
 	npm run model:train
 
-models: node_modules/.installed ## list the model versions, their test-split figures, and which one v1 and v2 serve
+models: node_modules/.installed ## list the model versions, their test-split figures, and which variant serves each
 	npx tsx scripts/models.ts
 
-build: node_modules/.installed ## bundle the three workers into dist/ (what workerd serves and Cloudflare would receive)
+build: node_modules/.installed ## bundle the gateway and every variant into dist/ (what workerd serves and Cloudflare would receive)
 	npm run build
 
 start-project: setup build ## install, build, start the whole stack and print its URLs and credentials

@@ -19,7 +19,7 @@ const inferenceWorker = (variant: Variant) => ({
 /** Miniflare's names for workerd's module types. */
 const MINIFLARE_TYPES = { esModule: "ESModule", wasm: "CompiledWasm", data: "Data", text: "Text" } as const;
 
-/** A built inference worker (npm run build), behind the gateway's V1/V2 service bindings. */
+/** A built variant (npm run build), behind the gateway's service binding to it. */
 const builtInferenceWorker = (variant: Variant) => {
   const config = wranglerConfig(variant);
   const dir = `dist/${variant}`;

@@ -13,7 +13,7 @@ import { workerdBinary } from "../scripts/stack/render.ts";
 import { workerdConfig } from "../scripts/stack/workerd-config.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
 import { readCredentials } from "../scripts/stack/secrets.ts";
-import { loadSettings, paths, ROOT, WRANGLER_CONFIGS, workerProcesses } from "../scripts/stack/settings.ts";
+import { loadSettings, paths, ROOT, stableProcesses, WRANGLER_CONFIGS, workerProcesses } from "../scripts/stack/settings.ts";
 
 /** Raised for the benchmark so that it measures throughput, not the limiter saying no. */
 const BENCH_ENV = { ...process.env, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000" };
@@ -89,9 +89,9 @@ async function coldStartStack(): Promise<number> {
   return performance.now() - started;
 }
 
-/** One more v1 process, from spawn to its first 200, its traffic socket on a loopback port of its own. */
+/** One more stable-variant process, from spawn to its first 200, its traffic socket on a loopback port of its own. */
 async function coldStartReplica(): Promise<number> {
-  const config = join(paths.workerdConfigs, "v1-0.capnp");
+  const config = join(paths.workerdConfigs, `${stableProcesses(settings)[0]!.name}.capnp`);
   const started = performance.now();
   const child = spawn(workerdBinary, ["serve", config, "--socket-addr=http=127.0.0.1:9299", "--socket-addr=ops=127.0.0.1:9297"], { stdio: "ignore" });
   try {

@@ -37,5 +37,6 @@ function bundle(worker: WorkerName): void {
 const settings = loadSettings();
 for (const variant of VARIANTS) selectModel(variant, settings.variants[variant].model);
 const only = process.argv[2] as WorkerName | undefined;
+if (only && !(only in WRANGLER_CONFIGS)) throw new Error(`no worker ${only}: one of ${Object.keys(WRANGLER_CONFIGS).join(", ")}`);
 for (const worker of only ? [only] : ["gateway" as const, ...VARIANTS]) bundle(worker);
 console.log(VARIANTS.map((variant) => `${variant} serves model ${settings.variants[variant].model}`).join(", "));

@@ -14,13 +14,17 @@ import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
 import { parseEnvFile, readWranglerConfig, ROOT, runtimeDirectory } from "./settings.ts";
 
 describe("the manifest", () => {
+  it("names its variants as bindings and settings can be named (a lowercase letter, then letters and digits)", () => {
+    for (const variant of VARIANTS) expect(variant).toMatch(/^[a-z][a-z0-9]*$/);
+  });
+
   it("names every variant the gateway's wrangler.toml binds, by its binding and worker name", () => {
     const services = readWranglerConfig("gateway").services ?? [];
     expect(services.map((s) => [s.binding, s.service])).toEqual(VARIANTS.map((variant) => [bindingOf(variant), readWranglerConfig(variant).name]));
   });
 });
 
-describe("adding a variant v3 (its folder, a manifest entry, its binding, its settings)", () => {
+describe("adding a variant v3 with two replicas (its folder, a manifest entry, its binding, its settings)", () => {
   let copy: string;
   /** Runs a command in the copy; its output. */
   const run = (command: string, args: string[]) => execFileSync(command, args, { cwd: copy, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -44,8 +48,9 @@ describe("adding a variant v3 (its folder, a manifest entry, its binding, its se
     // 3. Its binding in the gateway's wrangler.toml, and the Env types anew.
     writeFileSync(join(copy, "wrangler.toml"), `${read("wrangler.toml")}\n[[services]]\nbinding = "V3"\nservice = "fortress-v3"\n`);
     run("npm", ["run", "--silent", "types"]);
-    // 4. Its settings: the model it serves and its ops port.
-    writeFileSync(join(copy, "deployments/settings.env"), `${read("deployments/settings.env")}V3_MODEL=${parseEnvFile(read("deployments/settings.env")).V1_MODEL}\nV3_OPS_PORT=9211\n`);
+    // 4. Its settings: the model it serves, its replicas and its ops ports.
+    const model = parseEnvFile(read("deployments/settings.env")).V1_MODEL;
+    writeFileSync(join(copy, "deployments/settings.env"), `${read("deployments/settings.env")}V3_MODEL=${model}\nV3_REPLICAS=2\nV3_OPS_PORT=9211\n`);
   }, 60_000);
 
   afterAll(() => {
@@ -62,11 +67,16 @@ describe("adding a variant v3 (its folder, a manifest entry, its binding, its se
     run("npx", ["tsc", "-p", "workers/tsconfig.json"]);
   }, 120_000);
 
-  it("renders a native stack that runs v3, binds the gateway to it and scrapes it, and that nginx and promtool accept", () => {
+  it("renders a native stack that runs v3's replicas behind a pool of their own, binds the gateway to it and scrapes them, and that nginx and promtool accept", () => {
     run("npx", ["tsx", "scripts/stack/stack.ts", "render"]);
-    expect(existsSync(join(copy, ".state/workerd/v3.capnp"))).toBe(true);
-    expect(read(".state/workerd/gateway.capnp")).toMatch(/name = "fortress-v3", external = \(address = "unix:[^"]+\/v3\.sock"/);
-    expect(read(".state/supervisord.conf")).toMatch(/^\[program:v3\]$/m);
+    for (const replica of ["v3-0", "v3-1"]) {
+      expect(existsSync(join(copy, `.state/workerd/${replica}.capnp`))).toBe(true);
+      expect(read(".state/supervisord.conf")).toMatch(new RegExp(`^\\[program:${replica}\\]$`, "m"));
+    }
+    expect(read(".state/workerd/gateway.capnp")).toMatch(/name = "fortress-v3", external = \(address = "unix:[^"]+\/v3-pool\.sock"/);
+    const nginx = read(".state/nginx/nginx.conf");
+    expect(nginx).toMatch(/upstream v3_pool \{\n +server unix:[^ ]+\/v3-0\.sock [^\n]+\n +server unix:[^ ]+\/v3-1\.sock /);
+    expect(nginx).toMatch(/listen unix:[^ ]+\/v3-pool\.sock;/);
     const jobs = parseYaml(read(".state/prometheus.yml")).scrape_configs.map((job: { job_name: string }) => job.job_name);
     expect(jobs).toEqual(["nginx", "gateway", "v1", "v2", "v3"]);
     run("promtool", ["check", "config", join(copy, ".state/prometheus.yml")]);
@@ -74,10 +84,10 @@ describe("adding a variant v3 (its folder, a manifest entry, its binding, its se
     execFileSync("nginx", ["-t", "-q", "-c", join(copy, ".state/nginx/nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
   }, 60_000);
 
-  it("writes a docker-compose.yml with a v3 service that docker-compose accepts", () => {
+  it("writes a docker-compose.yml with a service for each v3 replica that docker-compose accepts", () => {
     run("npx", ["tsx", "scripts/stack/stack.ts", "compose"]);
     const compose = parseYaml(read("docker-compose.yml"));
-    expect(compose.services.v3.command.join(" ")).toContain("/app/.state/docker/workerd/v3.capnp");
+    expect(compose.services["v3-1"].command.join(" ")).toContain("/app/.state/docker/workerd/v3-1.capnp");
     expect(compose.services.render.environment).toContain("V3_MODEL");
     expect(run("docker-compose", ["config", "-q"])).toBe("");
   }, 60_000);

@@ -5,7 +5,7 @@
  * at /app). Both use unix sockets for the internal hops (in compose, on the shared mount).
  */
 import { execFileSync } from "node:child_process";
-import { appendFileSync, chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { localSecrets } from "./secrets.ts";
@@ -98,7 +98,7 @@ export interface Program {
   /**
    * Not started with supervisord but by the stack's start, once every workerd process answers,
    * in the order of their priorities (supervisord's priorities order the starts, not readiness):
-   * nginx, whose v1 pool would otherwise meet replicas whose sockets do not exist yet and leave
+   * nginx, whose pools would otherwise meet replicas whose sockets do not exist yet and leave
    * them out for fail_timeout, and what needs nginx at its own start.
    */
   startsOnceWorkersAnswer?: boolean;
@@ -235,9 +235,7 @@ function privateFolder(path: string, mode: number, group?: number): void {
 function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"]): void {
   privateFolder(out.state, 0o700);
   for (const dir of [out.logs, out.workerdConfigs, out.durableObjects, out.prometheusData, join(out.state, "nginx")]) privateFolder(dir, 0o700);
-  // Every log is its user's alone. supervisord opens its own log before it sets its umask, so it
-  // is made here first; logs of an earlier stack may have been made 0644.
-  appendFileSync(renderedFiles(out).supervisordLog, "", { mode: 0o600 });
+  // Every log is its user's alone (logs of an earlier stack may have been made 0644).
   for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
   // Each Durable Object namespace's folder, as workerd made it (an earlier stack made them 0777).
   for (const entry of readdirSync(out.durableObjects, { withFileTypes: true })) {
@@ -248,7 +246,7 @@ function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"])
 }
 
 /**
- * How long nginx's v1 pool waits for a replica: well inside the gateway's own upstream timeout, so
+ * How long nginx's pools wait for a replica: well inside the gateway's own upstream timeout, so
  * that a hung replica costs nginx's timeout, which counts as its failure and sends the request on
  * to the next replica, before the gateway gives up on the whole pool.
  */

@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { nativeTopology, renderAll } from "./render.ts";
 import { STABLE } from "../../workers/manifest.ts";
-import { loadSettings, MODEL_SELECTION, ROOT, stableProcesses, variantSetting, type Settings } from "./settings.ts";
+import { loadSettings, MODEL_SELECTION, pooled, ROOT, stableProcesses, variantSetting, type Settings } from "./settings.ts";
 import { supervisorctl } from "./supervisor.ts";
 
 /** Long enough for nginx's old workers to finish their requests to a drained replica. */
@@ -34,6 +34,9 @@ function reloadNginx(settings: Settings, drained: string[]): void {
 /** Makes the stable variant serve `version`, remembering `before` for a rollback. */
 export async function switchStableModel(version: string, before: string): Promise<void> {
   const [model, modelBefore] = [variantSetting(STABLE, "MODEL"), variantSetting(STABLE, "MODEL_BEFORE")];
+  if (!pooled(loadSettings(), STABLE)) {
+    throw new Error(`${STABLE} runs one process, so restarting it would lose requests: set ${variantSetting(STABLE, "REPLICAS")}=2 or more (each replica is drained from its nginx pool in turn)`);
+  }
   writeFileSync(MODEL_SELECTION, `# Written by make promote / make rollback: the model ${STABLE} serves, and the one before.\n${model}=${version}\n${modelBefore}=${before}\n`, { mode: 0o600 });
   const env = { ...process.env, [model]: version };
   const settings = loadSettings(env);

@@ -113,8 +113,8 @@ export const variantSetting = (variant: Variant, name: "MODEL" | "REPLICAS" | "O
 
 /**
  * What `make promote` / `make rollback` chose (the stable variant's model, V1_MODEL, and
- * V1_MODEL_BEFORE to go back to): kept
- * in the checkout's state so that it survives a stop and start; the environment still wins.
+ * V1_MODEL_BEFORE to go back to): kept in the checkout's state so that it survives a stop and
+ * start; the environment still wins.
  */
 export const MODEL_SELECTION = join(ROOT, ".state/model-selection.env");
 
@@ -122,6 +122,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
   const defaults = parseEnvFile(readFileSync(join(ROOT, "deployments/settings.env"), "utf8"));
   const selected = existsSync(selection) ? parseEnvFile(readFileSync(selection, "utf8")) : {};
   const value = (key: string) => env[key] ?? selected[key] ?? defaults[key] ?? "";
+  if (value("V1_OPS_BASE_PORT")) throw new Error("V1_OPS_BASE_PORT is now V1_OPS_PORT (each variant's setting is <NAME>_OPS_PORT): rename it");
   const port = (key: string) => {
     const n = Number(value(key));
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${key}=${value(key)} is not a port`);
@@ -146,7 +147,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
     }
     return version;
   };
-  return {
+  const settings: Settings = {
     bindAddr: value("BIND_ADDR"),
     httpPort: port("HTTP_PORT"),
     httpsPort: port("HTTPS_PORT"),
@@ -167,6 +168,27 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
     ) as Record<Variant, VariantSettings>,
     gatewayVars,
   };
+  // Two servers cannot listen on one port: refused here, with both names, rather than by a
+  // process that would not start (a variant's replicas take its ops port and the ones after it).
+  const taken = new Map<number, string>();
+  for (const { name, port } of stackPorts(settings)) {
+    if (port > 65535) throw new Error(`${name} would listen on ${port}, which is not a port`);
+    if (taken.has(port)) throw new Error(`${name} and ${taken.get(port)} would both listen on port ${port}: move one`);
+    taken.set(port, name);
+  }
+  return settings;
+}
+
+/** Every TCP port the stack listens on, with what listens there. */
+export function stackPorts(settings: Settings): { name: string; port: number }[] {
+  return [
+    { name: "HTTP_PORT", port: settings.httpPort },
+    { name: "HTTPS_PORT", port: settings.httpsPort },
+    { name: "STUB_STATUS_PORT", port: settings.stubStatusPort },
+    { name: "EXPORTER_PORT", port: settings.exporterPort },
+    { name: "PROMETHEUS_PORT", port: settings.prometheusPort },
+    ...workerProcesses(settings).map((p) => ({ name: `${p.name}'s ops port`, port: p.opsPort })),
+  ];
 }
 
 /** Every workerd process of the stack: its name, worker, unix socket and ops port. */

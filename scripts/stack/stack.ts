@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { connect } from "node:net";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { composeFile } from "./compose.ts";
 import { certificate, ensureCertificate, ensureCredentials, ensureFeedbackSecret } from "./secrets.ts";
 import { dockerTopology, nativeTopology, programs, renderAll, rendered, supervisordConfig, type RenderOptions } from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
-import { loadSettings, MODEL_SELECTION, parseEnvFile, paths, poolSocketOf, pooled, ROOT, variantSetting, workerProcesses, type Settings } from "./settings.ts";
+import { loadSettings, MODEL_SELECTION, parseEnvFile, paths, poolSocketOf, pooled, ROOT, stackPorts, variantSetting, workerProcesses, type Settings } from "./settings.ts";
 import { switchStableModel } from "./rollout.ts";
 import { CANDIDATE, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
@@ -201,18 +201,6 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   printWelcome(settings);
 }
 
-/** Every TCP port the stack listens on. */
-function stackPorts(settings: Settings): number[] {
-  return [
-    settings.httpPort,
-    settings.httpsPort,
-    settings.stubStatusPort,
-    settings.exporterPort,
-    settings.prometheusPort,
-    ...workerProcesses(settings).map((p) => p.opsPort),
-  ];
-}
-
 /** Whether anything accepts connections on the port (on 127.0.0.1: BIND_ADDR 0.0.0.0 covers it too). */
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -234,7 +222,7 @@ async function stop(): Promise<void> {
   } else {
     console.log("The stack was not running.");
   }
-  const open = (await Promise.all(stackPorts(settings).map(async (port) => ((await listening(port)) ? port : undefined)))).filter(Boolean);
+  const open = (await Promise.all(stackPorts(settings).map(async ({ port }) => ((await listening(port)) ? port : undefined)))).filter(Boolean);
   if (open.length > 0) throw new Error(`still listening after stop: port(s) ${open.join(", ")}`);
   // Sockets and PID files mean nothing once everything has stopped; the folder is made anew at start.
   rmSync(paths.run, { recursive: true, force: true });
@@ -282,6 +270,8 @@ async function renderNative(settings: Settings, options: RenderOptions = {}): Pr
   await ensureSecrets();
   renderAll(settings, nativeTopology(settings), options);
   writeFileSync(rendered.supervisord, supervisordConfig(settings));
+  // supervisord opens its own log before it sets its umask: made here first, its user's alone.
+  appendFileSync(rendered.supervisordLog, "", { mode: 0o600 });
 }
 
 /** The configs of docker-compose.yml's containers (its `render` service runs this). */

@@ -43,6 +43,13 @@ describe("settings", () => {
   it("refuses a port that is not one", () => {
     expect(() => loadSettings({ HTTP_PORT: "http" })).toThrow(/HTTP_PORT=http is not a port/);
   });
+
+  it("refuses two servers on one port, naming both, a variant's replicas included", () => {
+    expect(() => loadSettings({ PROMETHEUS_PORT: "9200" })).toThrow(/gateway's ops port and PROMETHEUS_PORT would both listen on port 9200|PROMETHEUS_PORT and gateway's ops port would both listen on port 9200/);
+    // v1's replicas take 9201 and up: ten of them reach v2's 9210.
+    expect(() => loadSettings({ V1_REPLICAS: "10" })).toThrow(/v2's ops port and v1-9's ops port would both listen on port 9210/);
+    expect(() => loadSettings({ V2_OPS_PORT: "65535", V2_REPLICAS: "2" })).toThrow(/v2-1's ops port would listen on 65536, which is not a port/);
+  });
 });
 
 describe("renderTemplate", () => {

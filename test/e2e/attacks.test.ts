@@ -141,7 +141,8 @@ const attacks: [string, () => Promise<void>][] = [
       expect(signedInStatuses.filter((s) => s !== 200)).toEqual([]);
       // A stall check against this machine's own baseline, not a speed target (make bench has the
       // figures). Before the hash budget, signed-in requests waited seconds behind the hashing.
-      expect(percentile(signedInMs, 90)).toBeLessThan(Math.max(1000, 10 * percentile(baselineMs, 90)));
+      // Without the budget the flood's 1,000 hashes hold the isolate for ~20 s: seconds of waiting.
+      expect(percentile(signedInMs, 90)).toBeLessThan(Math.max(2500, 10 * percentile(baselineMs, 90)));
       await sleep(6000); // a scrape
       expect(await prometheusValue("fortress_auth_throttled_total")).toBeGreaterThan(throttledBefore);
     },

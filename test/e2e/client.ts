@@ -141,7 +141,9 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
   let actionEndedAt = during ? Infinity : 0;
   const action = during ? sleep(1000).then(during).finally(() => (actionEndedAt = Date.now())) : Promise.resolve();
   const goOn = () => sent < rps * seconds || (Date.now() < actionEndedAt + 1000 && sent < rps * longest);
+  let lastSentAt = started;
   while (goOn()) {
+    lastSentAt = Date.now();
     const client = clients[sent % clients.length]!;
     sent++;
     const sentAtMs = Date.now() - started;
@@ -160,5 +162,7 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
   }
   await Promise.all([...pending, action]);
   const failures = failed.map((f) => f.error ?? `${f.reply!.status} ${f.reply!.body.slice(0, 120)}`);
-  return { sent, failures, failed, served, latenciesMs, started };
+  /** How long the load went on after `during` ended: under a second only when its bound cut it short. */
+  const afterActionMs = lastSentAt - actionEndedAt;
+  return { sent, failures, failed, served, latenciesMs, started, afterActionMs };
 }

@@ -2,7 +2,7 @@
  * The gateway worker: wiring only. Two entrypoints:
  * - the default one, the public API that nginx (or Cloudflare's edge) sends traffic to. The
  *   /predict chain reads top to bottom: request id, metrics and log line, rate limit per client
- *   IP, Basic Auth, validation, forward to v1 or v2. It never serves /metrics.
+ *   IP, Basic Auth, validation, forward to a variant (workers/manifest.ts). It never serves /metrics.
  * - `Ops`, the ops port's: /health and /metrics only, for Prometheus and the supervisor.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";

@@ -12,7 +12,7 @@ import { constantTimeEqual } from "../middleware/basic-auth/password-hash.ts";
 export interface PredictionClaims {
   /** Request id. */
   rid: string;
-  /** Variant: v1 or v2. */
+  /** Variant (workers/manifest.ts). */
   v: string;
   /** Model version. */
   m: string;

@@ -3,7 +3,7 @@
  * isolate, and their metrics. Its manifest entry (workers/manifest.ts) says how a prediction is
  * rendered.
  * - `api` (the default export): POST /predict and GET /health for the gateway's probe. Reached
- *   only through the gateway (its service binding on Cloudflare, nginx's v1 pool or a unix socket
+ *   only through the gateway (its service binding on Cloudflare, its variant's nginx pool or a unix socket
  *   here), which owns the HTTP concerns: full validation, the request id, the response's headers.
  *   This side reads the body cheaply (size, JSON, a string sentence) and answers JSON.
  * - `Ops` (a named entrypoint): GET /health and GET /metrics only, for Prometheus and the
