@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import { VERSION_PATTERN } from "../../model/serving/model-version.ts";
-import { percentage } from "../../workers/gateway/routes/assignment.ts";
+import { parseGatewayConfig } from "../../workers/gateway/config.ts";
 import { bindingOf, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -133,8 +133,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
   // Every other var of wrangler.toml can be set at start, like the settings above.
   const gatewayVars: Record<string, string> = Object.fromEntries(Object.entries(wrangler.vars ?? {}).map(([key, fallback]) => [key, value(key) || fallback]));
   gatewayVars.CLIENT_IP_HEADER = "X-Real-IP";
-  // Refused here, with the setting's name, rather than by a gateway that would not start.
-  for (const name of ["CANARY_PERCENT", "SHADOW_PERCENT"]) percentage(name, gatewayVars[name]);
+  // Refused here, with the var's name, rather than by a gateway that would not start.
+  parseGatewayConfig(gatewayVars);
   const atLeastOne = (key: string) => {
     const n = Number(value(key));
     if (!Number.isInteger(n) || n < 1) throw new Error(`${key}=${value(key)} must be a whole number, 1 or more`);

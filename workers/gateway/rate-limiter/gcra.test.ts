@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { policyFromVars, takeTokens } from "./gcra.ts";
+import { takeTokens } from "./gcra.ts";
 
 const policy = { ratePerSecond: 10, burst: 5 };
 
@@ -38,10 +38,5 @@ describe("GCRA", () => {
 
   it("never lets a long-idle client save up more than the burst", () => {
     expect(takeTokens(0, 1_000_000, 100, policy).granted).toBe(5);
-  });
-
-  it("refuses a policy that would disable the limit", () => {
-    expect(() => policyFromVars({ RATE_LIMIT_RPS: "0", RATE_LIMIT_BURST: "5" })).toThrow(/invalid rate limit/);
-    expect(() => policyFromVars({ RATE_LIMIT_RPS: "10", RATE_LIMIT_BURST: "1.5" })).toThrow(/invalid rate limit/);
   });
 });

@@ -39,13 +39,3 @@ export function takeTokens(tat: number, now: number, want: number, policy: RateP
     resetMs: Math.max(0, newTat - now),
   };
 }
-
-/** Reads a policy from the worker's vars, refusing values that would disable the limit by accident. */
-export function policyFromVars(vars: { RATE_LIMIT_RPS?: string; RATE_LIMIT_BURST?: string }): RatePolicy {
-  const ratePerSecond = Number(vars.RATE_LIMIT_RPS);
-  const burst = Number(vars.RATE_LIMIT_BURST);
-  if (!(ratePerSecond > 0) || !Number.isInteger(burst) || burst < 1) {
-    throw new Error(`invalid rate limit: RATE_LIMIT_RPS=${vars.RATE_LIMIT_RPS}, RATE_LIMIT_BURST=${vars.RATE_LIMIT_BURST}`);
-  }
-  return { ratePerSecond, burst };
-}

@@ -16,7 +16,8 @@
  *   is full again: then it says nothing an absent entry would not.
  */
 import { DurableObject } from "cloudflare:workers";
-import { policyFromVars, takeTokens, type Grant, type RatePolicy } from "./gcra.ts";
+import { parseGatewayConfig } from "../config.ts";
+import { takeTokens, type Grant, type RatePolicy } from "./gcra.ts";
 
 const SWEEP_INTERVAL_MS = 1000;
 /** storage.delete() takes at most 128 keys at a time. */
@@ -33,7 +34,7 @@ export class RateLimiter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.policy = policyFromVars(env);
+    this.policy = parseGatewayConfig(env).rateLimit;
     ctx.blockConcurrencyWhile(async () => {
       for (const [client, tat] of await ctx.storage.list<number>()) {
         this.stored.set(client, tat);

@@ -18,10 +18,3 @@ export const inCanary = (key: string, percent: number): boolean => bucketOf(key)
 /** The client's assignment key: its header when a sane token (the request id's rule), else its IP. */
 export const assignmentKey = (header: string | undefined, clientIp: string): string =>
   header !== undefined && SANE_REQUEST_ID.test(header) ? header : `ip:${clientIp}`;
-
-/** A percentage setting, 0 to 100, refused otherwise (with its name). */
-export function percentage(name: string, value: string | undefined): number {
-  const n = Number(value);
-  if (value === undefined || value.trim() === "" || !(n >= 0 && n <= 100)) throw new Error(`${name}=${value} is not a percentage (0-100)`);
-  return n;
-}
