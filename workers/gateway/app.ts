@@ -9,6 +9,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import { problemResponse } from "../shared/http/problem.ts";
 import { metricsResponse } from "../shared/http/metrics.ts";
 import type { AppContext, GatewayEnv } from "./app-context.ts";
@@ -22,7 +23,7 @@ import { predictionSchemaHook, validatePrediction } from "./middleware/validate-
 import type { LimiterStore } from "./rate-limiter/limiter-store.ts";
 import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
-import { predict, predictRoute } from "./routes/predict.ts";
+import { predict, predictRoute } from "./routes/predict/index.ts";
 import { feedback, feedbackRoute } from "./routes/feedback.ts";
 import { predictionTokens } from "./feedback/prediction-token.ts";
 
@@ -53,6 +54,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
         metrics.requests.inc({ variant, model, status: String(status) });
         metrics.duration.observe(seconds, { variant, model });
       },
+    }),
+  );
+  // A path served with another method: 405 with Allow, from the routes themselves (hono's middleware).
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problemResponse({ status: 405, detail: `use ${methods.filter((m) => m !== "HEAD").join(" or ")} ${c.req.path}` }, { Allow: methods.join(", ") }),
     }),
   );
   /** One limit and one sign-in for both routes: a client's budget and cached credentials are shared. */
@@ -95,8 +104,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     }),
     predictionSchemaHook,
   );
-  app.all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }));
-  app.all("/feedback", () => problemResponse({ status: 405, detail: "use POST /feedback" }, { Allow: "POST" }));
 
   const healthOfUpstreams = health({ onProbe: () => metrics.healthProbes.inc() });
   app.get("/health", healthOfUpstreams);

@@ -105,12 +105,19 @@ describe("the gateway's other routes", () => {
     }
   });
 
-  it("answers another method on /predict with 405 and Allow: POST", async () => {
+  it("answers another method on /predict with a 405 problem and Allow: POST, and so on every route by its own methods", async () => {
     for (const method of ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
       const response = await gateway.fetch("http://gateway/predict", { method });
       expect(response.status).toBe(405);
       expect(response.headers.get("Allow")).toBe("POST");
+      expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+      expect((await response.json<{ detail: string }>()).detail).toBe("use POST /predict");
     }
+    for (const path of ["/health", "/docs", "/openapi.json"]) {
+      const response = await gateway.fetch(`http://gateway${path}`, { method: "POST" });
+      expect([response.status, response.headers.get("Allow")], path).toEqual([405, "GET, HEAD"]);
+    }
+    expect((await gateway.fetch("http://gateway/feedback")).headers.get("Allow")).toBe("POST");
   });
 
   it("counts what happened in the Prometheus metrics", async () => {

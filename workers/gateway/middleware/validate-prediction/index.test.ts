@@ -6,7 +6,7 @@ import { OpenAPIHono, type RouteHandler } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import type { AppContext, GatewayEnv } from "../../app-context.ts";
-import { predictRoute } from "../../routes/predict.ts";
+import { predictRoute } from "../../routes/predict/index.ts";
 import { predictionSchemaHook, validatePrediction } from "./index.ts";
 
 const echo = (c: AppContext) => c.json({ sentence: c.get("sentence") });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LABELS } from "../../../model/serving/labels.ts";
-import { postPredict } from "../test-support.ts";
+import { LABELS } from "../../../../model/serving/labels.ts";
+import { postPredict } from "../../test-support.ts";
 
 describe("routing on X-Experiment-Group", () => {
   it.each([

@@ -1,0 +1,99 @@
+/**
+ * POST /predict: a validated sentence to the variant its routing picks (routing.ts), through the
+ * upstream call (upstream.ts); a share of the stable variant's requests shadowed to the candidate
+ * (shadow.ts). Every prediction says which variant (X-Variant) and model version
+ * (X-Model-Version) made it, and carries its X-Prediction-Token for feedback.
+ */
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import { LABEL_HEADER, MODEL_VERSION_HEADER } from "../../../shared/inference/prediction-contract.ts";
+import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../../shared/http/problem.ts";
+import { MANIFEST, STABLE, VARIANTS, type Variant, type VariantSpec } from "../../../manifest.ts";
+import type { PredictionTokens } from "../../feedback/prediction-token.ts";
+import { chainProblems, DebugPrediction, PredictRequest, Prediction, problemContent } from "../../predict-schema.ts";
+import type { AppContext, GatewayEnv } from "../../app-context.ts";
+import { EXPERIMENT_HEADER, routeOf, type RoutingOptions } from "./routing.ts";
+import { shadow, type ShadowOptions } from "./shadow.ts";
+import { callVariant } from "./upstream.ts";
+
+export const PREDICTION_TOKEN_HEADER = "X-Prediction-Token";
+
+/** What the experiment groups are, for the API's description. */
+const experimentGroups = () =>
+  VARIANTS.filter((variant) => (MANIFEST[variant] as VariantSpec).experimentGroup)
+    .map((variant) => `"${(MANIFEST[variant] as VariantSpec).experimentGroup}" routes to ${variant} (${MANIFEST[variant].payload === "debug" ? "probabilities and model details" : "its own body"})`)
+    .join("; ");
+
+/**
+ * POST /predict, declared once: what the app serves (app.ts passes this route, its middleware
+ * and handler to app.openapi) and what /openapi.json says, the body's schema included.
+ */
+export const predictRoute = createRoute({
+  method: "post",
+  path: "/predict",
+  summary: "Classify the emotion of a short text",
+  security: [{ basicAuth: [] }],
+  request: {
+    headers: z.object({
+      [EXPERIMENT_HEADER]: z.string().optional().openapi({ description: experimentGroups() }),
+    }),
+    body: { required: true, content: { "application/json": { schema: PredictRequest } } },
+  },
+  responses: {
+    200: {
+      description: "The predicted label, or with an experiment group its variant's body (the debug payload). X-Variant says which variant answered.",
+      content: { "application/json": { schema: z.union([Prediction, DebugPrediction]) } },
+    },
+    ...chainProblems,
+    422: { description: "The sentence is missing, not a string, empty or too long", content: problemContent },
+    502: { description: "The model answered with an error of its own", content: problemContent },
+    503: { description: "The model or the rate limiter is unavailable, or no users are configured; see Retry-After", content: problemContent },
+    504: { description: "The model did not answer in time", content: problemContent },
+  },
+});
+
+export interface PredictOptions extends RoutingOptions, ShadowOptions {
+  /** Share of the stable variant's requests also sent to the candidate after the answer, 0-100. */
+  shadowPercent: number;
+  /** Signs each prediction's X-Prediction-Token, for feedback on it. */
+  tokens: PredictionTokens;
+  /** Told of each upstream failure: unreachable, too slow, or answering 5xx. */
+  onUpstreamError?: (variant: Variant) => void;
+}
+
+/**
+ * The handler of POST /predict. It passes the upstream's body on as it streams in: its shape is
+ * the inference worker's (tested end to end), which TypeScript cannot see, hence the one cast.
+ */
+export function predict(options: PredictOptions): RouteHandler<typeof predictRoute, GatewayEnv> {
+  async function predict(c: AppContext): Promise<Response> {
+    const route = routeOf(c, options);
+    const { variant } = route;
+    c.set("variant", variant);
+    const upstream = await callVariant(c, route, options);
+    // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
+    if (upstream.status >= 500) options.onUpstreamError?.(variant);
+    const response =
+      upstream.status >= 500 && upstream.headers.get("Content-Type") !== PROBLEM_CONTENT_TYPE
+        ? // Not ours to explain (e.g. nginx's 502 page): say it plainly.
+          problemResponse({ status: 502, detail: `the ${variant} model failed (status ${upstream.status})` })
+        : upstream;
+    // The client's headers are the gateway's to set: only these pass from the inference worker.
+    const headers = new Headers({ "Content-Type": response.headers.get("Content-Type") ?? "application/json", "X-Variant": variant });
+    for (const name of ["Retry-After", MODEL_VERSION_HEADER]) {
+      const value = response.headers.get(name);
+      if (value) headers.set(name, value);
+    }
+    const label = response.headers.get(LABEL_HEADER);
+    const model = response.headers.get(MODEL_VERSION_HEADER);
+    if (model) c.set("model", model);
+    if (response.ok && label && model) {
+      const claims = { rid: c.get("requestId"), v: variant, m: model, l: label, iat: Math.floor(Date.now() / 1000) };
+      headers.set(PREDICTION_TOKEN_HEADER, options.tokens.sign(claims));
+      if (variant === STABLE && options.shadowPercent > 0 && Math.random() * 100 < options.shadowPercent) {
+        c.executionCtx.waitUntil(shadow(c, label, options));
+      }
+    }
+    return new Response(response.body, { status: response.status, headers });
+  }
+  return predict as unknown as RouteHandler<typeof predictRoute, GatewayEnv>;
+}
