@@ -4,8 +4,6 @@ import type { Variant } from "../manifest.ts";
 
 export interface GatewayVariables {
   requestId: string;
-  /** The validated, trimmed sentence of a /predict request. */
-  sentence: string;
   /** Which inference worker answered, once routed. */
   variant: Variant;
   /** The model version that answered, once it has. */

@@ -19,7 +19,7 @@ import { basicAuthentication } from "./middleware/basic-auth/index.ts";
 import { observe } from "./middleware/observe/index.ts";
 import { rateLimit } from "./middleware/rate-limit/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
-import { predictionSchemaHook, validatePrediction } from "./middleware/validate-prediction/index.ts";
+import { refuseInvalidBody, validatePrediction } from "./middleware/validate-prediction/index.ts";
 import type { LimiterStore } from "./rate-limiter/limiter-store.ts";
 import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
@@ -40,7 +40,7 @@ const notFound = (c: { req: { method: string; path: string } }) =>
   problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` });
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
-  const app = new OpenAPIHono<GatewayEnv>({ strict: true });
+  const app = new OpenAPIHono<GatewayEnv>({ strict: true, defaultHook: refuseInvalidBody });
 
   /** The client's IP, as what stands in front says (nginx's X-Real-IP, Cloudflare's CF-Connecting-IP). */
   const clientIp = (c: AppContext) => c.req.header(config.clientIpHeader) ?? "unknown";
@@ -94,7 +94,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
       onResend: (variant) => metrics.upstreamResends.inc({ variant }),
       onUpstreamError: (variant) => metrics.upstreamErrors.inc({ variant }),
     }),
-    predictionSchemaHook,
   );
   app.openapi(
     { ...feedbackRoute, middleware: [limitRate, signIn, validatePrediction()] },
@@ -102,7 +101,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
       tokens,
       onFeedback: (prediction, correct) => metrics.feedback.inc({ variant: prediction.v, model: prediction.m, correct: String(correct) }),
     }),
-    predictionSchemaHook,
   );
 
   const healthOfUpstreams = health({ onProbe: () => metrics.healthProbes.inc() });

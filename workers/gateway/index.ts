@@ -6,14 +6,12 @@ import { env, WorkerEntrypoint } from "cloudflare:workers";
 import { createGateway } from "./app.ts";
 import { parseGatewayConfig } from "./config.ts";
 import { durableObjectStore } from "./rate-limiter/limiter-store.ts";
-import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 
 const config = parseGatewayConfig(env);
 const { app, ops } = createGateway(config, {
-  // wrangler types cannot see the class behind the binding; it is this worker's RateLimiter.
-  limiterStore: durableObjectStore(env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>, config.rateLimiterShards),
+  limiterStore: durableObjectStore(env.RATE_LIMITER, config.rateLimiterShards),
   apiUsers: env.API_USERS,
   feedbackSecret: env.FEEDBACK_SECRET,
 });

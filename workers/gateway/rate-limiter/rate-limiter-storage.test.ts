@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RateLimiter } from "./rate-limiter.ts";
 
-const namespace = env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>;
+const namespace = env.RATE_LIMITER;
 const RATE_PER_SECOND = Number(env.RATE_LIMIT_RPS);
 const BURST = Number(env.RATE_LIMIT_BURST);
 

@@ -1,9 +1,8 @@
 import { env } from "cloudflare:workers";
 import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RateLimiter } from "./rate-limiter.ts";
 
-const namespace = env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>;
+const namespace = env.RATE_LIMITER;
 
 describe("RateLimiter", () => {
   it("keeps a limited client limited after the object is rebuilt", async () => {

@@ -4,8 +4,8 @@
  * right: the live accuracy of each model. Stateless: the token carries what it is about.
  */
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import type { AppContext, GatewayEnv } from "../app-context.ts";
-import { problemResponse } from "../../shared/http/problem.ts";
+import type { GatewayEnv } from "../app-context.ts";
+import { refuse } from "../refusal.ts";
 import type { PredictionClaims, PredictionTokens } from "../feedback/prediction-token.ts";
 import { chainProblems, Label, problemContent } from "../predict-schema.ts";
 
@@ -40,13 +40,11 @@ export interface FeedbackOptions {
 }
 
 export function feedback(options: FeedbackOptions): RouteHandler<typeof feedbackRoute, GatewayEnv> {
-  async function feedback(c: AppContext): Promise<Response> {
-    // Validated by the route's schema; hono keeps the parsed body.
-    const { token, label } = (await c.req.json()) as z.infer<typeof FeedbackRequest>;
+  return async function feedback(c) {
+    const { token, label } = c.req.valid("json");
     const verified = options.tokens.verify(token, Math.floor(Date.now() / 1000));
-    if ("status" in verified) return problemResponse(verified);
+    if ("status" in verified) refuse(verified);
     options.onFeedback?.(verified, verified.l === label);
-    return c.json({ status: "accepted" }, 202);
-  }
-  return feedback as unknown as RouteHandler<typeof feedbackRoute, GatewayEnv>;
+    return c.json({ status: "accepted" as const }, 202);
+  };
 }

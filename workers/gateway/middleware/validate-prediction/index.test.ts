@@ -1,17 +1,18 @@
 /**
  * Validation on a tiny app: POST /predict as the gateway declares it (its schema, this middleware
- * and the schema's hook), the handler echoing the sentence it was left.
+ * and the refusal hook), the handler echoing the valid sentence in a header.
  */
-import { OpenAPIHono, type RouteHandler } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
-import type { AppContext, GatewayEnv } from "../../app-context.ts";
+import type { GatewayEnv } from "../../app-context.ts";
 import { predictRoute } from "../../routes/predict/index.ts";
-import { predictionSchemaHook, validatePrediction } from "./index.ts";
+import { refuseInvalidBody, validatePrediction } from "./index.ts";
 
-const echo = (c: AppContext) => c.json({ sentence: c.get("sentence") });
-const app = new OpenAPIHono<GatewayEnv>()
-  .openapi({ ...predictRoute, middleware: [validatePrediction()] }, echo as unknown as RouteHandler<typeof predictRoute, GatewayEnv>, predictionSchemaHook)
+const app = new OpenAPIHono<GatewayEnv>({ defaultHook: refuseInvalidBody })
+  .openapi({ ...predictRoute, middleware: [validatePrediction()] }, (c) =>
+    c.json({ "prediction value": "neutral" as const }, 200, { "X-Sentence": c.req.valid("json").sentence }),
+  )
   .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response(`unexpected: ${error}`, { status: 500 })));
 
 async function postPredict(sentence: unknown, options: { headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
@@ -53,6 +54,10 @@ describe("validation of POST /predict", () => {
       expect(response.status).toBe(422);
       expect((await problemOf(response)).errors![0]!.field).toBe("(body)");
     }
+  });
+
+  it("hands the handler the sentence trimmed, through c.req.valid", async () => {
+    expect((await postPredict("  I love this!\t")).headers.get("X-Sentence")).toBe("I love this!");
   });
 
   it("answers 422 naming the field when sentence is missing", async () => {

@@ -1,15 +1,10 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { BODY_TOO_LARGE, MAX_BODY_BYTES } from "../../../shared/inference/prediction-contract.ts";
-import { problemResponse, type Problem } from "../../../shared/http/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { invalidInput, mediaTypeProblem } from "../../predict-schema.ts";
-
-function fail(problem: Problem): never {
-  throw new HTTPException(problem.status as 400, { res: problemResponse(problem) });
-}
+import { refuse as fail } from "../../refusal.ts";
 
 const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => fail(BODY_TOO_LARGE) });
 
@@ -17,7 +12,7 @@ const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => fail(BODY_
  * What comes before the schema of a JSON body (/predict's, /feedback's), in the order a client can fix it: 415 for
  * another media type, 413 past 16 KiB (hono's bodyLimit, chunked bodies included), 400 for
  * malformed JSON. The JSON is parsed once, here: the route's schema validator reads it from
- * hono's body cache, and its verdict is `predictionSchemaHook`'s.
+ * hono's body cache, and its verdict is `refuseInvalidBody`'s (the app's defaultHook).
  */
 export function validatePrediction(): MiddlewareHandler<GatewayEnv> {
   return async function validatePrediction(c, next) {
@@ -35,11 +30,9 @@ export function validatePrediction(): MiddlewareHandler<GatewayEnv> {
 }
 
 /**
- * The route's schema verdict (PredictRequest): a 422 problem naming each field, or the valid,
- * trimmed sentence left in the context (unknown fields dropped).
+ * The verdict of a route's schemas, for every route (the app's defaultHook): a 422 problem naming
+ * each field; a valid body is the handler's through c.req.valid.
  */
-export const predictionSchemaHook: Hook<unknown, GatewayEnv, string, undefined> = (result, c) => {
+export const refuseInvalidBody: Hook<unknown, GatewayEnv, string, undefined> = (result) => {
   if (!result.success) fail(invalidInput(result.error.issues));
-  const sentence = result.target === "json" ? (result.data as { sentence?: unknown }).sentence : undefined;
-  if (typeof sentence === "string") c.set("sentence", sentence);
 };

@@ -10,7 +10,7 @@ import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../../shared/http/prob
 import { MANIFEST, STABLE, VARIANTS, type Variant, type VariantSpec } from "../../../manifest.ts";
 import type { PredictionTokens } from "../../feedback/prediction-token.ts";
 import { chainProblems, DebugPrediction, PredictRequest, Prediction, problemContent } from "../../predict-schema.ts";
-import type { AppContext, GatewayEnv } from "../../app-context.ts";
+import type { GatewayEnv } from "../../app-context.ts";
 import { EXPERIMENT_HEADER, routeOf, type RoutingOptions } from "./routing.ts";
 import { shadow, type ShadowOptions } from "./shadow.ts";
 import { callVariant } from "./upstream.ts";
@@ -61,15 +61,17 @@ export interface PredictOptions extends RoutingOptions, ShadowOptions {
 }
 
 /**
- * The handler of POST /predict. It passes the upstream's body on as it streams in: its shape is
- * the inference worker's (tested end to end), which TypeScript cannot see, hence the one cast.
+ * The handler of POST /predict. It passes the variant's body on as it streams in, unparsed: its
+ * shape is the inference worker's (tested end to end), which TypeScript cannot see in a stream,
+ * hence the one cast, on the answer.
  */
 export function predict(options: PredictOptions): RouteHandler<typeof predictRoute, GatewayEnv> {
-  async function predict(c: AppContext): Promise<Response> {
+  return async function predict(c) {
+    const { sentence } = c.req.valid("json");
     const route = routeOf(c, options);
     const { variant } = route;
     c.set("variant", variant);
-    const upstream = await callVariant(c, route, options);
+    const upstream = await callVariant(c, route, sentence, options);
     // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
     if (upstream.status >= 500) options.onUpstreamError?.(variant);
     const response =
@@ -90,10 +92,9 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
       const claims = { rid: c.get("requestId"), v: variant, m: model, l: label, iat: Math.floor(Date.now() / 1000) };
       headers.set(PREDICTION_TOKEN_HEADER, options.tokens.sign(claims));
       if (variant === STABLE && options.shadowPercent > 0 && Math.random() * 100 < options.shadowPercent) {
-        c.executionCtx.waitUntil(shadow(c, label, options));
+        c.executionCtx.waitUntil(shadow(c, sentence, label, options));
       }
     }
-    return new Response(response.body, { status: response.status, headers });
-  }
-  return predict as unknown as RouteHandler<typeof predictRoute, GatewayEnv>;
+    return new Response(response.body, { status: response.status, headers }) as unknown as Awaited<ReturnType<RouteHandler<typeof predictRoute, GatewayEnv>>>;
+  };
 }

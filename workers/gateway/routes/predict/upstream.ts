@@ -27,7 +27,8 @@ export interface UpstreamOptions {
   onResend?: (variant: Variant) => void;
 }
 
-export async function callVariant(c: AppContext, { variant, payload }: Route, { timeoutMs, onResend }: UpstreamOptions): Promise<Response> {
+/** Asks the route's variant to classify `sentence` (valid, trimmed). */
+export async function callVariant(c: AppContext, { variant, payload }: Route, sentence: string, { timeoutMs, onResend }: UpstreamOptions): Promise<Response> {
   const upstream = c.env[bindingOf(variant)];
   const headers: Record<string, string> = { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") };
   if (payload === "plain") headers[PAYLOAD_HEADER] = "plain";
@@ -35,7 +36,7 @@ export async function callVariant(c: AppContext, { variant, payload }: Route, { 
     upstream.fetch("http://upstream/predict", {
       method: "POST",
       headers,
-      body: JSON.stringify({ sentence: c.get("sentence") }),
+      body: JSON.stringify({ sentence }),
       signal,
     });
   try {
