@@ -1,13 +1,6 @@
-/**
- * The latency percentiles of a bench run as a PNG: a vega-lite chart rendered headless to SVG
- * (vega) and rasterised by resvg. The font is Debian's DejaVu Sans (fonts-dejavu-core, installed
- * by `make setup`), named explicitly so the image does not depend on what else is installed.
- */
-import { Resvg } from "@resvg/resvg-js";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
-
-export const CHART_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+/** The latency percentiles of a bench run as a PNG (a vega-lite chart, scripts/chart-png.ts). */
+import type { TopLevelSpec } from "vega-lite";
+import { vegaLitePng } from "../scripts/chart-png.ts";
 
 export interface LatencyPoint {
   /** The load point, e.g. "v1, 16 connections". */
@@ -40,12 +33,4 @@ export async function latencyChartPng(points: LatencyPoint[], title: string): Pr
     },
   };
   return vegaLitePng(spec);
-}
-
-/** Any vega-lite chart as a PNG, headless, in the one font named above. */
-export async function vegaLitePng(spec: TopLevelSpec): Promise<Buffer> {
-  const view = new View(parse(compile(spec).spec), { renderer: "none" });
-  const svg = await view.toSVG();
-  view.finalize();
-  return new Resvg(svg, { font: { fontFiles: [CHART_FONT], loadSystemFonts: false, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
 }

@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { vegaLitePng } from "../../bench/latency-chart.ts";
+import { vegaLitePng } from "../chart-png.ts";
 import { LABELS } from "../../model/serving/labels.ts";
 import { CANDIDATE, STABLE, VARIANTS } from "../../workers/manifest.ts";
 import { loadSettings, paths } from "../stack/settings.ts";

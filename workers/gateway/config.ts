@@ -4,7 +4,7 @@
  * (the Durable Object) and the local stack's settings (which refuse a bad value before anything
  * starts) all read it through parseGatewayConfig.
  */
-import type { RatePolicy } from "./rate-limiter/gcra.ts";
+import type { RatePolicy } from "./gcra.ts";
 
 export interface GatewayConfig {
   /** RATE_LIMIT_RPS and RATE_LIMIT_BURST: each client address's sustained rate and burst. */

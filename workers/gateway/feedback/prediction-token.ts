@@ -7,7 +7,7 @@
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { Problem } from "../../shared/http/problem.ts";
-import { constantTimeEqual } from "../middleware/basic-auth/password-hash.ts";
+import { constantTimeEqual } from "../constant-time-equal.ts";
 
 export interface PredictionClaims {
   /** Request id. */

@@ -3,7 +3,7 @@
  * worker, an in-memory one (with a clock of the caller's) for the middleware's tests.
  */
 import { stableHash } from "../stable-hash.ts";
-import { takeTokens, type Grant, type RatePolicy } from "./gcra.ts";
+import { takeTokens, type Grant, type RatePolicy } from "../gcra.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
 export interface LimiterStore {

@@ -17,7 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { parseGatewayConfig } from "../config.ts";
-import { takeTokens, type Grant, type RatePolicy } from "./gcra.ts";
+import { takeTokens, type Grant, type RatePolicy } from "../gcra.ts";
 
 const SWEEP_INTERVAL_MS = 1000;
 /** storage.delete() takes at most 128 keys at a time. */

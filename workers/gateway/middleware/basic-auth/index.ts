@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { auth as parseBasicCredentials } from "hono/utils/basic-auth";
 import { problemResponse } from "../../../shared/http/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
-import { takeTokens } from "../../rate-limiter/gcra.ts";
+import { takeTokens } from "../../gcra.ts";
 import { parseUsers, PBKDF2_ITERATIONS, verifyPassword, type StoredHash } from "./password-hash.ts";
 
 export interface BasicAuthOptions {

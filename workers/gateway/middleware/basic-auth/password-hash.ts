@@ -3,6 +3,7 @@
  * workerd and in Node (the CLI that makes an entry). Format: pbkdf2-sha256$ITERATIONS$SALT$HASH,
  * salt and hash in base64.
  */
+import { constantTimeEqual } from "../../constant-time-equal.ts";
 
 /** workerd's WebCrypto refuses PBKDF2 above 100,000 iterations. */
 export const PBKDF2_ITERATIONS = 100_000;
@@ -23,13 +24,6 @@ export async function hashPassword(password: string, iterations = PBKDF2_ITERATI
   return [SCHEME, iterations, toBase64(salt), toBase64(await derive(password, salt, iterations))].join("$");
 }
 
-/** Compares every byte whatever the first difference, so the time taken says nothing of where it is. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  return difference === 0;
-}
 
 export interface StoredHash {
   iterations: number;

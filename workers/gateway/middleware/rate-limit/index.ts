@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { problemResponse } from "../../../shared/http/problem.ts";
 import type { GatewayEnv } from "../../app-context.ts";
-import type { RatePolicy } from "../../rate-limiter/gcra.ts";
+import type { RatePolicy } from "../../gcra.ts";
 import type { LimiterStore } from "../../rate-limiter/limiter-store.ts";
 import { withDeadline } from "../../../shared/http/with-timeout.ts";
 
