@@ -70,7 +70,8 @@ logs: ## follow the stack's logs
 # within 100 ms; at one per 5 s a slow restart outlasted it).
 E2E_RATE_LIMIT := RATE_LIMIT_RPS=0.02 RATE_LIMIT_BURST=5
 
-test: setup build ## typecheck, unit tests, then the stack end to end (stopped afterwards, pass or fail)
+test: setup build ## format and lint check, typecheck, unit tests, then the stack end to end (stopped afterwards, pass or fail)
+	npm run lint
 	npm run typecheck
 	promtool check rules deployments/prometheus/rules.yml deployments/prometheus/rollout-rules.yml
 	promtool test rules deployments/prometheus/rollout-rules.test.yml

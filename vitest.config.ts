@@ -7,7 +7,8 @@ import { bundleModules } from "./scripts/stack/bundle-modules.ts";
 import { hashPassword } from "./workers/gateway/middleware/basic-auth/password-hash.ts";
 import { TEST_PASSWORD, TEST_USER } from "./workers/gateway/test-credentials.ts";
 import { VARIANTS, type Variant } from "./workers/manifest.ts";
-const wranglerConfig = (variant: Variant) => parse(readFileSync(`workers/${variant}/wrangler.toml`, "utf8"));
+const wranglerConfig = (variant: Variant) =>
+  parse(readFileSync(`workers/${variant}/wrangler.toml`, "utf8"));
 
 /** An inference worker's tests run inside workerd, on its own wrangler.toml. */
 const inferenceWorker = (variant: Variant) => ({
@@ -17,7 +18,12 @@ const inferenceWorker = (variant: Variant) => ({
 });
 
 /** Miniflare's names for workerd's module types. */
-const MINIFLARE_TYPES = { esModule: "ESModule", wasm: "CompiledWasm", data: "Data", text: "Text" } as const;
+const MINIFLARE_TYPES = {
+  esModule: "ESModule",
+  wasm: "CompiledWasm",
+  data: "Data",
+  text: "Text",
+} as const;
 
 /** A built variant (npm run build), behind the gateway's service binding to it. */
 const builtInferenceWorker = (variant: Variant) => {
@@ -35,8 +41,21 @@ const builtInferenceWorker = (variant: Variant) => {
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "model", include: ["model/**/*.test.ts"], environment: "node", testTimeout: 30_000 } },
-      { test: { name: "stack", include: ["scripts/**/*.test.ts", "workers/shared/**/*.test.ts", "bench/**/*.test.ts"], environment: "node" } },
+      {
+        test: {
+          name: "model",
+          include: ["model/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "stack",
+          include: ["scripts/**/*.test.ts", "workers/shared/**/*.test.ts", "bench/**/*.test.ts"],
+          environment: "node",
+        },
+      },
       ...VARIANTS.map(inferenceWorker),
       {
         plugins: [
@@ -67,7 +86,13 @@ export default defineConfig({
       },
       // Against the running stack (make test starts it): one file at a time, as they share it.
       {
-        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 60_000, fileParallelism: false },
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

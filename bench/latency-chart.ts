@@ -28,7 +28,12 @@ export async function latencyChartPng(points: LatencyPoint[], title: string): Pr
     mark: { type: "point", filled: true, size: 90 },
     encoding: {
       y: { field: "point", type: "nominal", sort: null, title: null, axis: { labelLimit: 320 } },
-      x: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "latency, ms (log scale)" },
+      x: {
+        field: "ms",
+        type: "quantitative",
+        scale: { type: "log" },
+        title: "latency, ms (log scale)",
+      },
       color: { field: "percentile", type: "nominal", sort: ["p50", "p90", "p99"] },
     },
   };

@@ -4,7 +4,7 @@
  * is measured in this run; each target that is missed is said so plainly.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { latencyChartPng } from "./latency-chart.ts";
@@ -13,7 +13,14 @@ import { workerdBinary } from "../scripts/stack/render.ts";
 import { workerdConfig } from "../scripts/stack/workerd-config.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
 import { readCredentials } from "../scripts/stack/secrets.ts";
-import { loadSettings, paths, ROOT, stableProcesses, WRANGLER_CONFIGS, workerProcesses } from "../scripts/stack/settings.ts";
+import {
+  loadSettings,
+  paths,
+  ROOT,
+  stableProcesses,
+  WRANGLER_CONFIGS,
+  workerProcesses,
+} from "../scripts/stack/settings.ts";
 
 /** Raised for the benchmark so that it measures throughput, not the limiter saying no. */
 const BENCH_ENV = { ...process.env, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000" };
@@ -35,7 +42,15 @@ function wrk(path: string, connections: number, group = ""): LoadResult {
   const credentials = readCredentials();
   const output = execFileSync(
     "wrk",
-    [`-t${Math.min(2, connections)}`, `-c${connections}`, `-d${LOAD_SECONDS}s`, "--latency", "-s", join(ROOT, "bench/post.lua"), `${base}${path}`],
+    [
+      `-t${Math.min(2, connections)}`,
+      `-c${connections}`,
+      `-d${LOAD_SECONDS}s`,
+      "--latency",
+      "-s",
+      join(ROOT, "bench/post.lua"),
+      `${base}${path}`,
+    ],
     {
       encoding: "utf8",
       env: {
@@ -57,7 +72,11 @@ function wrk(path: string, connections: number, group = ""): LoadResult {
     p50Ms: ms("50"),
     p90Ms: ms("90"),
     p99Ms: ms("99"),
-    errors: count(/Non-2xx or 3xx responses: (\d+)/) + count(/Socket errors: connect (\d+)/) + count(/read (\d+), write/) + count(/timeout (\d+)/),
+    errors:
+      count(/Non-2xx or 3xx responses: (\d+)/) +
+      count(/Socket errors: connect (\d+)/) +
+      count(/read (\d+), write/) +
+      count(/timeout (\d+)/),
   };
 }
 
@@ -78,13 +97,31 @@ async function firstOk(url: string, init: RequestInit, timeoutMs: number): Promi
 async function coldStartStack(): Promise<number> {
   spawnSync("npx", [...STACK, "stop"], { stdio: "ignore" });
   const started = performance.now();
-  execFileSync("npx", [...STACK, "start", "--benchmark"], { env: BENCH_ENV, stdio: ["ignore", "pipe", "inherit"] });
+  execFileSync("npx", [...STACK, "start", "--benchmark"], {
+    env: BENCH_ENV,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const credentials = readCredentials();
-  const status = execFileSync("curl", [
-    "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", join(paths.certs, "nginx.crt"),
-    "-u", `${credentials.user}:${credentials.password}`, "-H", "Content-Type: application/json",
-    "-d", '{"sentence":"I love this!"}', `https://localhost:${settings.httpsPort}/predict`,
-  ], { encoding: "utf8" });
+  const status = execFileSync(
+    "curl",
+    [
+      "-s",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "--cacert",
+      join(paths.certs, "nginx.crt"),
+      "-u",
+      `${credentials.user}:${credentials.password}`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{"sentence":"I love this!"}',
+      `https://localhost:${settings.httpsPort}/predict`,
+    ],
+    { encoding: "utf8" },
+  );
   if (status !== "200") throw new Error(`first /predict after start gave ${status}`);
   return performance.now() - started;
 }
@@ -93,10 +130,18 @@ async function coldStartStack(): Promise<number> {
 async function coldStartReplica(): Promise<number> {
   const config = join(paths.workerdConfigs, `${stableProcesses(settings)[0]!.name}.capnp`);
   const started = performance.now();
-  const child = spawn(workerdBinary, ["serve", config, "--socket-addr=http=127.0.0.1:9299", "--socket-addr=ops=127.0.0.1:9297"], { stdio: "ignore" });
+  const child = spawn(
+    workerdBinary,
+    ["serve", config, "--socket-addr=http=127.0.0.1:9299", "--socket-addr=ops=127.0.0.1:9297"],
+    { stdio: "ignore" },
+  );
   try {
     const body = '{"sentence":"I love this!"}';
-    await firstOk("http://127.0.0.1:9299/predict", { method: "POST", headers: { "Content-Type": "application/json" }, body }, 10_000);
+    await firstOk(
+      "http://127.0.0.1:9299/predict",
+      { method: "POST", headers: { "Content-Type": "application/json" }, body },
+      10_000,
+    );
     return performance.now() - started;
   } finally {
     child.kill("SIGTERM");
@@ -122,13 +167,25 @@ async function gatewayRespawnMs(times: number): Promise<number[]> {
 }
 
 /** Inference alone inside workerd: the classifier module in a worker of its own. */
-async function inferenceInWorkerd(): Promise<{ sentences: number; medianMicros: number; p90Micros: number; meanMicros: number; source: string }> {
+async function inferenceInWorkerd(): Promise<{
+  sentences: number;
+  medianMicros: number;
+  p90Micros: number;
+  meanMicros: number;
+  source: string;
+}> {
   const { dataPath } = dataPaths();
-  const sentences = readDataset(dataPath).examples.slice(0, 10_000).map((e) => e.text);
+  const sentences = readDataset(dataPath)
+    .examples.slice(0, 10_000)
+    .map((e) => e.text);
   const bundle = join(paths.dist, "bench-inference");
-  execFileSync(join(ROOT, "scripts/wrangler-offline"), ["deploy", "--dry-run", "-c", WRANGLER_CONFIGS["bench-inference"], "--outdir", bundle], {
-    stdio: "ignore",
-  });
+  execFileSync(
+    join(ROOT, "scripts/wrangler-offline"),
+    ["deploy", "--dry-run", "-c", WRANGLER_CONFIGS["bench-inference"], "--outdir", bundle],
+    {
+      stdio: "ignore",
+    },
+  );
   const dir = join(paths.state, "bench");
   mkdirSync(dir, { recursive: true });
   const config = workerdConfig({
@@ -145,8 +202,14 @@ async function inferenceInWorkerd(): Promise<{ sentences: number; medianMicros: 
   try {
     await firstOk("http://127.0.0.1:9298/", { method: "POST", body: "[]" }, 10_000);
     // Once to warm up (JIT), then the measured pass.
-    await fetch("http://127.0.0.1:9298/", { method: "POST", body: JSON.stringify(sentences.slice(0, 2000)) });
-    const reply = await fetch("http://127.0.0.1:9298/", { method: "POST", body: JSON.stringify(sentences) });
+    await fetch("http://127.0.0.1:9298/", {
+      method: "POST",
+      body: JSON.stringify(sentences.slice(0, 2000)),
+    });
+    const reply = await fetch("http://127.0.0.1:9298/", {
+      method: "POST",
+      body: JSON.stringify(sentences),
+    });
     const { batch, batchMs } = (await reply.json()) as { batch: number; batchMs: number[] };
     const perSentence = batchMs.map((ms) => (ms * 1000) / batch).sort((a, b) => a - b);
     return {
@@ -168,7 +231,9 @@ async function inferenceInWorkerd(): Promise<{ sentences: number; medianMicros: 
  * addresses of its own.
  */
 async function signedInUnderWrongPasswordFlood(seconds: number) {
-  const { basicAuth, credentials, freshClient, percentile, predict } = await import("../test/e2e/client.ts");
+  const { basicAuth, credentials, freshClient, percentile, predict } = await import(
+    "../test/e2e/client.ts"
+  );
   const signedIn = freshClient();
   async function measure(flood: boolean) {
     const latencies: number[] = [];
@@ -180,7 +245,11 @@ async function signedInUnderWrongPasswordFlood(seconds: number) {
       for (let tick = 0; flood && Date.now() < deadline; tick++) {
         for (const from of attackers) {
           const auth = basicAuth(credentials.user, `wrong-${tick}-${Math.random()}`);
-          sends.push(predict("let me in", { from, auth }).then((r) => void (floodStatuses[r.status] = (floodStatuses[r.status] ?? 0) + 1)));
+          sends.push(
+            predict("let me in", { from, auth }).then((r) => {
+              floodStatuses[r.status] = (floodStatuses[r.status] ?? 0) + 1;
+            }),
+          );
         }
         await sleep(100);
       }
@@ -189,7 +258,8 @@ async function signedInUnderWrongPasswordFlood(seconds: number) {
     while (Date.now() < deadline) {
       const started = performance.now();
       const reply = await predict("I am signed in", { from: signedIn });
-      if (reply.status !== 200) throw new Error(`the signed-in client got ${reply.status}: ${reply.body}`);
+      if (reply.status !== 200)
+        throw new Error(`the signed-in client got ${reply.status}: ${reply.body}`);
       latencies.push(performance.now() - started);
       await sleep(100);
     }
@@ -202,7 +272,9 @@ async function signedInUnderWrongPasswordFlood(seconds: number) {
   return { seconds, alone, flooded, p90Ratio: flooded.p90Ms / alone.p90Ms };
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+const CLOCK_TICKS_PER_SECOND = Number(
+  execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim(),
+);
 
 /** Busy CPU time of a process (user + system), in ms, from /proc. */
 function processCpuMs(pid: number): number {
@@ -213,7 +285,11 @@ function processCpuMs(pid: number): number {
 
 /** Busy CPU time of the whole machine (all cores, everything but idle and iowait), in ms. */
 function machineCpuMs(): number {
-  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8")
+    .split("\n")[0]!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   const [user, nice, system, , , irq, softirq, steal] = ticks as number[];
   return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
@@ -223,7 +299,13 @@ function stackPids(programs: string[]): Record<string, number[]> {
   return Object.fromEntries(
     programs.map((name) => {
       const pid = pidOf(name);
-      const children = name === "nginx" ? readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number) : [];
+      const children =
+        name === "nginx"
+          ? readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+              .trim()
+              .split(/\s+/)
+              .map(Number)
+          : [];
       return [name, [pid, ...children]];
     }),
   );
@@ -234,11 +316,20 @@ function stackPids(programs: string[]): Record<string, number[]> {
  * the machine's other busy time: the load generator (wrk, TLS included), the kernel's share not
  * charged to a process, and anything else running.
  */
-function wrkWithCpu(path: string, connections: number, group = ""): LoadResult & { cpuMicrosPerRequest: Record<string, number> } {
+function wrkWithCpu(
+  path: string,
+  connections: number,
+  group = "",
+): LoadResult & { cpuMicrosPerRequest: Record<string, number> } {
   const processes = stackPids([...workerProcesses(settings).map((p) => p.name), "nginx"]);
   const sample = () => ({
     machine: machineCpuMs(),
-    byProcess: Object.fromEntries(Object.entries(processes).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + processCpuMs(pid), 0)])),
+    byProcess: Object.fromEntries(
+      Object.entries(processes).map(([name, pids]) => [
+        name,
+        pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
+      ]),
+    ),
   });
   const before = sample();
   const result = wrk(path, connections, group);
@@ -258,20 +349,40 @@ function wrkWithCpu(path: string, connections: number, group = ""): LoadResult &
 
 /** RSS of each program, in MB (nginx: master and workers together). */
 function rssMegabytes(): Record<string, number> {
-  const pids = stackPids([...workerProcesses(settings).map((p) => p.name), "nginx", "nginx-exporter", "prometheus"]);
-  const rssKb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)![1]);
-  return Object.fromEntries(Object.entries(pids).map(([name, list]) => [name, list.reduce((kb, pid) => kb + rssKb(pid), 0) / 1024]));
+  const pids = stackPids([
+    ...workerProcesses(settings).map((p) => p.name),
+    "nginx",
+    "nginx-exporter",
+    "prometheus",
+  ]);
+  const rssKb = (pid: number) =>
+    Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)![1]);
+  return Object.fromEntries(
+    Object.entries(pids).map(([name, list]) => [
+      name,
+      list.reduce((kb, pid) => kb + rssKb(pid), 0) / 1024,
+    ]),
+  );
 }
 
 async function main(): Promise<void> {
-  console.log(`make bench: the rate limit is raised to ${BENCH_ENV.RATE_LIMIT_RPS}/s (burst ${BENCH_ENV.RATE_LIMIT_BURST}) for the benchmark;`);
-  console.log("the rate-limit check still runs for every request. Each load point runs", LOAD_SECONDS, "s.\n");
+  console.log(
+    `make bench: the rate limit is raised to ${BENCH_ENV.RATE_LIMIT_RPS}/s (burst ${BENCH_ENV.RATE_LIMIT_BURST}) for the benchmark;`,
+  );
+  console.log(
+    "the rate-limit check still runs for every request. Each load point runs",
+    LOAD_SECONDS,
+    "s.\n",
+  );
   const stackColdStartMs = await coldStartStack();
   try {
     wrk("/predict", 16); // warm-up: JIT, connections, leases
     const results = {
       date: new Date().toISOString(),
-      machine: { cores: Number(execFileSync("nproc", { encoding: "utf8" }).trim()), loadGenerator: "wrk -t2, same machine" },
+      machine: {
+        cores: Number(execFileSync("nproc", { encoding: "utf8" }).trim()),
+        loadGenerator: "wrk -t2, same machine",
+      },
       loadSeconds: LOAD_SECONDS,
       v1: { c16: wrkWithCpu("/predict", 16), c64: wrk("/predict", 64) },
       v2: { c16: wrkWithCpu("/predict", 16, "debug"), c64: wrk("/predict", 64, "debug") },
@@ -280,34 +391,83 @@ async function main(): Promise<void> {
       wrongPasswordFlood: await signedInUnderWrongPasswordFlood(LOAD_SECONDS),
       rssMegabytesAfterLoad: rssMegabytes(),
       inference: await inferenceInWorkerd(),
-      coldStart: { stackToFirst200Ms: stackColdStartMs, replicaSpawnToFirst200Ms: await coldStartReplica() },
+      coldStart: {
+        stackToFirst200Ms: stackColdStartMs,
+        replicaSpawnToFirst200Ms: await coldStartReplica(),
+      },
       gatewayRespawnMs: await gatewayRespawnMs(5),
       /** What an inference worker's bundle holds besides the model and ORT's wasm. */
       v1BundleJavaScriptMegabytes: statSync(join(ROOT, "dist/v1/index.js")).size / 1e6,
     };
     const workerRss = workerProcesses(settings).map((p) => results.rssMegabytesAfterLoad[p.name]!);
     const targets: [string, boolean, string][] = [
-      ["v1 at 16 connections >= 2,600 req/s", results.v1.c16.requestsPerSecond >= 2600, `${results.v1.c16.requestsPerSecond.toFixed(0)} req/s`],
-      ["1 connection: p50 <= 1.5 ms", results.unloaded.c1.p50Ms <= 1.5, `${results.unloaded.c1.p50Ms.toFixed(2)} ms`],
-      ["1 connection: p99 <= 3 ms", results.unloaded.c1.p99Ms <= 3, `${results.unloaded.c1.p99Ms.toFixed(2)} ms`],
-      ["4 connections: p99 <= 8 ms", results.unloaded.c4.p99Ms <= 8, `${results.unloaded.c4.p99Ms.toFixed(2)} ms`],
-      ["inference <= 50 us per sentence (median, in workerd)", results.inference.medianMicros <= 50, `${results.inference.medianMicros.toFixed(1)} us`],
-      ["stack ready within 10 s", results.coldStart.stackToFirst200Ms <= 10_000, `${(results.coldStart.stackToFirst200Ms / 1000).toFixed(2)} s`],
+      [
+        "v1 at 16 connections >= 2,600 req/s",
+        results.v1.c16.requestsPerSecond >= 2600,
+        `${results.v1.c16.requestsPerSecond.toFixed(0)} req/s`,
+      ],
+      [
+        "1 connection: p50 <= 1.5 ms",
+        results.unloaded.c1.p50Ms <= 1.5,
+        `${results.unloaded.c1.p50Ms.toFixed(2)} ms`,
+      ],
+      [
+        "1 connection: p99 <= 3 ms",
+        results.unloaded.c1.p99Ms <= 3,
+        `${results.unloaded.c1.p99Ms.toFixed(2)} ms`,
+      ],
+      [
+        "4 connections: p99 <= 8 ms",
+        results.unloaded.c4.p99Ms <= 8,
+        `${results.unloaded.c4.p99Ms.toFixed(2)} ms`,
+      ],
+      [
+        "inference <= 50 us per sentence (median, in workerd)",
+        results.inference.medianMicros <= 50,
+        `${results.inference.medianMicros.toFixed(1)} us`,
+      ],
+      [
+        "stack ready within 10 s",
+        results.coldStart.stackToFirst200Ms <= 10_000,
+        `${(results.coldStart.stackToFirst200Ms / 1000).toFixed(2)} s`,
+      ],
       [
         "the gateway back within 1 s of kill -9 (every run)",
         results.gatewayRespawnMs.every((ms) => ms <= 1000),
         `${results.gatewayRespawnMs.map((ms) => ms.toFixed(0)).join(", ")} ms`,
       ],
-      ["a replica ready within 1 s", results.coldStart.replicaSpawnToFirst200Ms <= 1000, `${results.coldStart.replicaSpawnToFirst200Ms.toFixed(0)} ms`],
-      ["CPU per request on the v1 path at 16 connections <= 950 us", results.v1.c16.cpuMicrosPerRequest.total! <= 950, `${results.v1.c16.cpuMicrosPerRequest.total!.toFixed(0)} us`],
-      ["JavaScript in the v1 bundle <= 1.3 MB", results.v1BundleJavaScriptMegabytes <= 1.3, `${results.v1BundleJavaScriptMegabytes.toFixed(2)} MB`],
-      ["every worker process <= 200 MB RSS after load", workerRss.every((mb) => mb <= 200), `max ${Math.max(...workerRss).toFixed(0)} MB`],
+      [
+        "a replica ready within 1 s",
+        results.coldStart.replicaSpawnToFirst200Ms <= 1000,
+        `${results.coldStart.replicaSpawnToFirst200Ms.toFixed(0)} ms`,
+      ],
+      [
+        "CPU per request on the v1 path at 16 connections <= 950 us",
+        results.v1.c16.cpuMicrosPerRequest.total! <= 950,
+        `${results.v1.c16.cpuMicrosPerRequest.total!.toFixed(0)} us`,
+      ],
+      [
+        "JavaScript in the v1 bundle <= 1.3 MB",
+        results.v1BundleJavaScriptMegabytes <= 1.3,
+        `${results.v1BundleJavaScriptMegabytes.toFixed(2)} MB`,
+      ],
+      [
+        "every worker process <= 200 MB RSS after load",
+        workerRss.every((mb) => mb <= 200),
+        `max ${Math.max(...workerRss).toFixed(0)} MB`,
+      ],
       [
         "signed-in p90 under a wrong-password flood <= 3x its p90 alone",
         results.wrongPasswordFlood.p90Ratio <= 3,
         `${results.wrongPasswordFlood.flooded.p90Ms.toFixed(2)} ms against ${results.wrongPasswordFlood.alone.p90Ms.toFixed(2)} ms (${results.wrongPasswordFlood.p90Ratio.toFixed(2)}x)`,
       ],
-      ["no failed request under load", [results.v1.c16, results.v1.c64, results.v2.c16, results.v2.c64].every((r) => r.errors === 0), "see errors column"],
+      [
+        "no failed request under load",
+        [results.v1.c16, results.v1.c64, results.v2.c16, results.v2.c64].every(
+          (r) => r.errors === 0,
+        ),
+        "see errors column",
+      ],
     ];
     const row = (name: string, r: LoadResult) =>
       `| ${name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} |`;
@@ -337,29 +497,48 @@ load generator (wrk, TLS included), the kernel's unattributed share and anything
 ${(results.machine.cores * 1e6).toLocaleString("en-US")} µs a second, so "total" bounds the rate at about that / total req/s.
 
 | path | ${Object.keys(results.v1.c16.cpuMicrosPerRequest).join(" | ")} |
-|---|${Object.keys(results.v1.c16.cpuMicrosPerRequest).map(() => "---:").join("|")}|
-| v1 | ${Object.values(results.v1.c16.cpuMicrosPerRequest).map((us) => us.toFixed(0)).join(" | ")} |
-| v2 | ${Object.values(results.v2.c16.cpuMicrosPerRequest).map((us) => us.toFixed(0)).join(" | ")} |
+|---|${Object.keys(results.v1.c16.cpuMicrosPerRequest)
+      .map(() => "---:")
+      .join("|")}|
+| v1 | ${Object.values(results.v1.c16.cpuMicrosPerRequest)
+      .map((us) => us.toFixed(0))
+      .join(" | ")} |
+| v2 | ${Object.values(results.v2.c16.cpuMicrosPerRequest)
+      .map((us) => us.toFixed(0))
+      .join(" | ")} |
 
 Inference alone in workerd: median ${results.inference.medianMicros.toFixed(1)} µs, p90 ${results.inference.p90Micros.toFixed(1)} µs, mean ${results.inference.meanMicros.toFixed(1)} µs over ${results.inference.sentences} sentences (${results.inference.source}).
 Gateway from kill -9 to healthy (supervisord's restart): ${results.gatewayRespawnMs.map((ms) => ms.toFixed(0)).join(", ")} ms.
 Cold start: stack to first 200 ${(results.coldStart.stackToFirst200Ms / 1000).toFixed(2)} s; one replica from spawn to first 200 ${results.coldStart.replicaSpawnToFirst200Ms.toFixed(0)} ms.
 
-A signed-in client (one request every 100 ms for ${results.wrongPasswordFlood.seconds} s) alone: p90 ${results.wrongPasswordFlood.alone.p90Ms.toFixed(2)} ms over ${results.wrongPasswordFlood.alone.requests} requests; while 20 addresses send 10 wrong passwords a second each: p90 ${results.wrongPasswordFlood.flooded.p90Ms.toFixed(2)} ms over ${results.wrongPasswordFlood.flooded.requests} requests (the flood's answers by status: ${Object.entries(results.wrongPasswordFlood.flooded.floodStatuses).map(([status, n]) => `${status} ×${n}`).join(", ")}).
+A signed-in client (one request every 100 ms for ${results.wrongPasswordFlood.seconds} s) alone: p90 ${results.wrongPasswordFlood.alone.p90Ms.toFixed(2)} ms over ${results.wrongPasswordFlood.alone.requests} requests; while 20 addresses send 10 wrong passwords a second each: p90 ${results.wrongPasswordFlood.flooded.p90Ms.toFixed(2)} ms over ${results.wrongPasswordFlood.flooded.requests} requests (the flood's answers by status: ${Object.entries(
+      results.wrongPasswordFlood.flooded.floodStatuses,
+    )
+      .map(([status, n]) => `${status} ×${n}`)
+      .join(", ")}).
 
-RSS after load (MB): ${Object.entries(results.rssMegabytesAfterLoad).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}.
+RSS after load (MB): ${Object.entries(results.rssMegabytesAfterLoad)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(", ")}.
 
 | target | met | measured |
 |---|---|---|
 ${targets.map(([name, met, measured]) => `| ${name} | ${met ? "yes" : "**MISSED**"} | ${measured} |`).join("\n")}
 `;
     mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-    writeFileSync(join(ROOT, `bench/results/${stamp}.json`), JSON.stringify({ ...results, targets: targets.map(([name, met, measured]) => ({ name, met, measured })) }, null, 2) + "\n");
+    writeFileSync(
+      join(ROOT, `bench/results/${stamp}.json`),
+      `${JSON.stringify({ ...results, targets: targets.map(([name, met, measured]) => ({ name, met, measured })) }, null, 2)}\n`,
+    );
     writeFileSync(join(ROOT, `bench/results/${stamp}.md`), markdown);
-    const chart = await latencyChartPng(loadPoints.map(([name, r]) => ({ name, ...r })), `make bench ${results.date}: latency percentiles`);
+    const chart = await latencyChartPng(
+      loadPoints.map(([name, r]) => ({ name, ...r })),
+      `make bench ${results.date}: latency percentiles`,
+    );
     writeFileSync(join(ROOT, `bench/results/${stamp}.png`), chart);
     console.log(markdown);
-    for (const [name, met, measured] of targets) if (!met) console.log(`MISSED: ${name} (measured ${measured})`);
+    for (const [name, met, measured] of targets)
+      if (!met) console.log(`MISSED: ${name} (measured ${measured})`);
   } finally {
     spawnSync("npx", [...STACK, "stop"], { stdio: "inherit" });
   }

@@ -9,7 +9,13 @@ import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VARIANTS, type Variant } from "../workers/manifest.ts";
-import { loadSettings, ROOT, variantSetting, WRANGLER_CONFIGS, type WorkerName } from "./stack/settings.ts";
+import {
+  loadSettings,
+  ROOT,
+  variantSetting,
+  WRANGLER_CONFIGS,
+  type WorkerName,
+} from "./stack/settings.ts";
 
 function selectModel(variant: Variant, version: string): void {
   const dir = `../../model/versions/${version}`;
@@ -27,16 +33,25 @@ export const selectedModel = { version: "${version}", model, featurizer };
 function bundle(worker: WorkerName): void {
   // Anew: wrangler leaves what an earlier build wrote (another model version's file, say).
   rmSync(join(ROOT, "dist", worker), { recursive: true, force: true });
-  execFileSync(join(ROOT, "scripts/wrangler-offline"), ["deploy", "--dry-run", "-c", WRANGLER_CONFIGS[worker], "--outdir", join(ROOT, "dist", worker)], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  execFileSync(
+    join(ROOT, "scripts/wrangler-offline"),
+    ["deploy", "--dry-run", "-c", WRANGLER_CONFIGS[worker], "--outdir", join(ROOT, "dist", worker)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   console.log(`built dist/${worker}`);
 }
 
 const settings = loadSettings();
 for (const variant of VARIANTS) selectModel(variant, settings.variants[variant].model);
 const only = process.argv[2] as WorkerName | undefined;
-if (only && !(only in WRANGLER_CONFIGS)) throw new Error(`no worker ${only}: one of ${Object.keys(WRANGLER_CONFIGS).join(", ")}`);
+if (only && !(only in WRANGLER_CONFIGS))
+  throw new Error(`no worker ${only}: one of ${Object.keys(WRANGLER_CONFIGS).join(", ")}`);
 for (const worker of only ? [only] : ["gateway" as const, ...VARIANTS]) bundle(worker);
-console.log(VARIANTS.map((variant) => `${variant} serves model ${settings.variants[variant].model}`).join(", "));
+console.log(
+  VARIANTS.map((variant) => `${variant} serves model ${settings.variants[variant].model}`).join(
+    ", ",
+  ),
+);

@@ -14,5 +14,9 @@ export async function vegaLitePng(spec: TopLevelSpec): Promise<Buffer> {
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();
-  return new Resvg(svg, { font: { fontFiles: [CHART_FONT], loadSystemFonts: false, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
+  return new Resvg(svg, {
+    font: { fontFiles: [CHART_FONT], loadSystemFonts: false, defaultFontFamily: "DejaVu Sans" },
+  })
+    .render()
+    .asPng();
 }

@@ -7,7 +7,9 @@ import { hashPassword } from "../workers/gateway/middleware/basic-auth/password-
 
 const user = process.argv[2];
 if (!user || user.includes(":")) {
-  console.error("usage: npm run hash-password -- USER   (password on stdin or in API_PASSWORD; no ':' in USER)");
+  console.error(
+    "usage: npm run hash-password -- USER   (password on stdin or in API_PASSWORD; no ':' in USER)",
+  );
   process.exit(2);
 }
 const password = process.env.API_PASSWORD ?? readFileSync(0, "utf8").replace(/\r?\n$/, "");

@@ -18,11 +18,19 @@ interface Metrics {
 
 const settings = loadSettings();
 const rows = readdirSync(MODEL_VERSIONS)
-  .map((version) => JSON.parse(readFileSync(join(MODEL_VERSIONS, version, "metrics.json"), "utf8")) as Metrics)
+  .map(
+    (version) =>
+      JSON.parse(readFileSync(join(MODEL_VERSIONS, version, "metrics.json"), "utf8")) as Metrics,
+  )
   .sort((a, b) => b.accuracy - a.accuracy);
-const servedBy = (version: string) => VARIANTS.filter((variant) => settings.variants[variant].model === version).join(", ") || "-";
-console.log(`${"version".padEnd(14)}${"config".padEnd(16)}${"accuracy".padStart(9)}${"macro-F1".padStart(10)}${"size".padStart(9)}  served by`);
+const servedBy = (version: string) =>
+  VARIANTS.filter((variant) => settings.variants[variant].model === version).join(", ") || "-";
+console.log(
+  `${"version".padEnd(14)}${"config".padEnd(16)}${"accuracy".padStart(9)}${"macro-F1".padStart(10)}${"size".padStart(9)}  served by`,
+);
 for (const m of rows) {
   const size = `${((m.model_bytes + m.featurizer_bytes) / 1e6).toFixed(2)} MB`;
-  console.log(`${m.version.padEnd(14)}${m.config_name.padEnd(16)}${m.accuracy.toFixed(4).padStart(9)}${m.macro_f1.toFixed(4).padStart(10)}${size.padStart(9)}  ${servedBy(m.version)}`);
+  console.log(
+    `${m.version.padEnd(14)}${m.config_name.padEnd(16)}${m.accuracy.toFixed(4).padStart(9)}${m.macro_f1.toFixed(4).padStart(10)}${size.padStart(9)}  ${servedBy(m.version)}`,
+  );
 }

@@ -19,7 +19,8 @@ export default {
     const batchMs: number[] = [];
     for (let start = 0; start < sentences.length; start += BATCH) {
       const t0 = performance.now();
-      for (const sentence of sentences.slice(start, start + BATCH)) await classifier.classify(sentence);
+      for (const sentence of sentences.slice(start, start + BATCH))
+        await classifier.classify(sentence);
       batchMs.push(performance.now() - t0);
     }
     return Response.json({ batch: BATCH, batchMs });

@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { FEATURIZER_FORMAT, Featurizer, forEachTerm, normalize, wordTokens, type FeaturizerData } from "./featurizer.ts";
+import {
+  FEATURIZER_FORMAT,
+  Featurizer,
+  forEachTerm,
+  normalize,
+  wordTokens,
+  type FeaturizerData,
+} from "./featurizer.ts";
 
 describe("normalize", () => {
   it("decodes HTML entities, double-escaped ones too", () => {
-    expect(normalize("Tom &amp; Jerry &quot;hi&quot; &lt;3 &#39;ok&#39; &amp;gt;")).toBe(`tom & jerry "hi" <3 'ok' >`);
+    expect(normalize("Tom &amp; Jerry &quot;hi&quot; &lt;3 &#39;ok&#39; &amp;gt;")).toBe(
+      `tom & jerry "hi" <3 'ok' >`,
+    );
   });
   it("turns the mojibake ï¿½ and U+FFFD into an apostrophe", () => {
     expect(normalize("Don\u00ef\u00bf\u00bdt stop, can\uFFFDt")).toBe("don't stop, can't");
@@ -12,7 +21,9 @@ describe("normalize", () => {
     expect(normalize("@tiffanylue i know @Bob_2")).toBe("@user i know @user");
   });
   it("replaces URLs with url", () => {
-    expect(normalize("see http://bit.ly/abc?x=1 and www.example.com/x now")).toBe("see url and url now");
+    expect(normalize("see http://bit.ly/abc?x=1 and www.example.com/x now")).toBe(
+      "see url and url now",
+    );
   });
   it("folds characters repeated for emphasis to two", () => {
     expect(normalize("Soooooo goooood!!!!!")).toBe("soo good!!");
@@ -33,14 +44,32 @@ describe("forEachTerm", () => {
   const collect = (text: string) => {
     const words: string[] = [];
     const chars: string[] = [];
-    forEachTerm(text, settings, (s, a, b) => words.push(s.slice(a, b)), (s, a, b) => chars.push(s.slice(a, b)));
+    forEachTerm(
+      text,
+      settings,
+      (s, a, b) => words.push(s.slice(a, b)),
+      (s, a, b) => chars.push(s.slice(a, b)),
+    );
     return { words, chars };
   };
   it("gives word unigrams then bigrams", () => {
     expect(collect("I love it").words).toEqual(["i", "love", "it", "i love", "love it"]);
   });
   it("gives character n-grams inside space-padded words only", () => {
-    expect(collect("hi yo").chars).toEqual([" h", "hi", "i ", " hi", "hi ", " hi ", " y", "yo", "o ", " yo", "yo ", " yo "]);
+    expect(collect("hi yo").chars).toEqual([
+      " h",
+      "hi",
+      "i ",
+      " hi",
+      "hi ",
+      " hi ",
+      " y",
+      "yo",
+      "o ",
+      " yo",
+      "yo ",
+      " yo ",
+    ]);
   });
 });
 
@@ -77,6 +106,8 @@ describe("Featurizer", () => {
     expect(featurizer.featurize("love hate love")).toEqual(first);
   });
   it("refuses data of another format", () => {
-    expect(() => new Featurizer({ ...data, format: "other/9" as typeof FEATURIZER_FORMAT })).toThrow(/format/);
+    expect(
+      () => new Featurizer({ ...data, format: "other/9" as typeof FEATURIZER_FORMAT }),
+    ).toThrow(/format/);
   });
 });

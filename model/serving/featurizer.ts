@@ -47,8 +47,13 @@ const HTML_ENTITIES: Record<string, string> = {
 
 function decodeEntity(entity: string, body: string): string {
   if (body[0] === "#") {
-    const code = body[1] === "x" || body[1] === "X" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-    return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity;
+    const code =
+      body[1] === "x" || body[1] === "X"
+        ? parseInt(body.slice(2), 16)
+        : parseInt(body.slice(1), 10);
+    return Number.isFinite(code) && code > 0 && code <= 0x10ffff
+      ? String.fromCodePoint(code)
+      : entity;
   }
   return HTML_ENTITIES[body.toLowerCase()] ?? entity;
 }
@@ -90,7 +95,12 @@ export type TermVisitor = (source: string, start: number, end: number) => void;
  * terms that the trainer counts and the server looks up. Character n-grams are taken inside each
  * word padded with one space each side (scikit-learn's "char_wb").
  */
-export function forEachTerm(text: string, settings: FeaturizerSettings, onWord: TermVisitor, onChar: TermVisitor): void {
+export function forEachTerm(
+  text: string,
+  settings: FeaturizerSettings,
+  onWord: TermVisitor,
+  onChar: TermVisitor,
+): void {
   const normalized = normalize(text);
   const tokens = wordTokens(normalized);
   const [wordMin, wordMax] = settings.wordNgramRange;
@@ -132,7 +142,8 @@ class TermTable {
   private readonly mask: number;
 
   constructor(terms: readonly string[], idOffset: number) {
-    if (idOffset + terms.length >= 1 << 23) throw new Error("featurizer vocabulary too large for the term table (2^23 ids)");
+    if (idOffset + terms.length >= 1 << 23)
+      throw new Error("featurizer vocabulary too large for the term table (2^23 ids)");
     let capacity = 16;
     while (capacity < terms.length * 2) capacity *= 2;
     this.slots = new Int32Array(capacity * 2);
@@ -144,7 +155,9 @@ class TermTable {
       let slot = probe & this.mask;
       while (this.slots[slot * 2 + 1] !== 0) {
         if (this.slots[slot * 2] === check && (this.slots[slot * 2 + 1]! & 0xff) === tag) {
-          throw new Error(`featurizer vocabulary: ${JSON.stringify(term)} collides with another term`);
+          throw new Error(
+            `featurizer vocabulary: ${JSON.stringify(term)} collides with another term`,
+          );
         }
         slot = (slot + 1) & this.mask;
       }
@@ -204,7 +217,9 @@ export class Featurizer {
 
   constructor(data: FeaturizerData) {
     if (data.format !== FEATURIZER_FORMAT) {
-      throw new Error(`featurizer data has format ${JSON.stringify(data.format)}, expected ${FEATURIZER_FORMAT}`);
+      throw new Error(
+        `featurizer data has format ${JSON.stringify(data.format)}, expected ${FEATURIZER_FORMAT}`,
+      );
     }
     if (data.words.length !== data.wordIdf.length || data.chars.length !== data.charIdf.length) {
       throw new Error("featurizer data is inconsistent: each vocabulary needs one idf per term");
@@ -251,7 +266,14 @@ export class Featurizer {
   }
 
   /** Sublinear tf times idf over ids[from, to), scaled to unit length. */
-  private weighBlock(ids: Int32Array, values: Float32Array, from: number, to: number, idf: number[], idOffset: number): void {
+  private weighBlock(
+    ids: Int32Array,
+    values: Float32Array,
+    from: number,
+    to: number,
+    idf: number[],
+    idOffset: number,
+  ): void {
     const weights = new Float64Array(to - from);
     let squares = 0;
     for (let i = from; i < to; i++) {

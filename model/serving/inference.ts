@@ -46,7 +46,11 @@ interface Loaded {
   info: ModelInfo;
 }
 
-async function run(session: ort.InferenceSession, featurizer: Featurizer, sentence: string): Promise<Float32Array> {
+async function run(
+  session: ort.InferenceSession,
+  featurizer: Featurizer,
+  sentence: string,
+): Promise<Float32Array> {
   const { ids, values } = featurizer.featurize(sentence);
   const outputs = await session.run({
     [INPUT_IDS]: new ort.Tensor("int32", ids, [ids.length]),
@@ -61,12 +65,17 @@ async function load(assets: ClassifierAssets): Promise<Loaded> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   useCompiledWasm(ort.env, assets.wasm);
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
   const featurizer = new Featurizer(assets.featurizer);
   // One run at load: proves the graph answers with one probability per label, and warms it up.
   const probe = await run(session, featurizer, "");
   if (probe.length !== LABELS.length) {
-    throw new Error(`the model gives ${probe.length} outputs, expected ${LABELS.length} (one per label)`);
+    throw new Error(
+      `the model gives ${probe.length} outputs, expected ${LABELS.length} (one per label)`,
+    );
   }
   const loadSeconds = (performance.now() - started) / 1000;
   return { session, featurizer, info: { sha256, version: assets.version, loadSeconds } };
@@ -80,7 +89,10 @@ export class EmotionClassifier {
   /** Loads the model if it is not loaded yet; rejects with ModelUnavailableError if it cannot. */
   ready(): Promise<Loaded> {
     this.loaded ??= load(this.assets).catch((cause: unknown) => {
-      throw new ModelUnavailableError(`the emotion model could not start: ${(cause as Error)?.message ?? cause}`, { cause });
+      throw new ModelUnavailableError(
+        `the emotion model could not start: ${(cause as Error)?.message ?? cause}`,
+        { cause },
+      );
     });
     return this.loaded;
   }
@@ -93,7 +105,8 @@ export class EmotionClassifier {
     const { session, featurizer } = await this.ready();
     const probabilities = await run(session, featurizer, sentence);
     let best = 0;
-    for (let c = 1; c < probabilities.length; c++) if (probabilities[c]! > probabilities[best]!) best = c;
+    for (let c = 1; c < probabilities.length; c++)
+      if (probabilities[c]! > probabilities[best]!) best = c;
     return { label: LABELS[best]!, probabilities };
   }
 }

@@ -5,7 +5,10 @@
  */
 export const VERSION_PATTERN = /^[0-9a-f]{12}$/;
 
-export async function modelVersion(onnx: Uint8Array<ArrayBuffer>, featurizerJson: Uint8Array<ArrayBuffer>): Promise<string> {
+export async function modelVersion(
+  onnx: Uint8Array<ArrayBuffer>,
+  featurizerJson: Uint8Array<ArrayBuffer>,
+): Promise<string> {
   const both = new Uint8Array(onnx.byteLength + featurizerJson.byteLength);
   both.set(onnx);
   both.set(featurizerJson, onnx.byteLength);

@@ -23,7 +23,8 @@ export function useCompiledWasm(env: OrtEnv, wasm: WebAssembly.Module): void {
   env.wasm.proxy = false;
   env.wasm.wasmBinary = SENTINEL;
   if (installed === wasm) return;
-  if (installed !== undefined) throw new Error("onnxruntime-web is already bound to another wasm module");
+  if (installed !== undefined)
+    throw new Error("onnxruntime-web is already bound to another wasm module");
   installed = wasm;
   const original = WebAssembly.instantiate.bind(WebAssembly);
   WebAssembly.instantiate = (async (source: unknown, imports?: WebAssembly.Imports) => {

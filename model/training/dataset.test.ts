@@ -26,13 +26,17 @@ describe("parseDataset", () => {
     expect(parseDataset(csv)[3]!.text).toBe("plain text &lt;3");
   });
   it("refuses an unknown label, naming the row", () => {
-    expect(() => parseDataset("tweet_id,sentiment,content\n1,joy,hi")).toThrow(/row 2: unknown label "joy"/);
+    expect(() => parseDataset("tweet_id,sentiment,content\n1,joy,hi")).toThrow(
+      /row 2: unknown label "joy"/,
+    );
   });
 });
 
 describe("readDataset", () => {
   it("names the missing path and where the data comes from", () => {
-    expect(() => readDataset("/nonexistent/tweets.csv")).toThrow(/\/nonexistent\/tweets\.csv.*model\/data.*DATA_PATH/);
+    expect(() => readDataset("/nonexistent/tweets.csv")).toThrow(
+      /\/nonexistent\/tweets\.csv.*model\/data.*DATA_PATH/,
+    );
   });
 });
 
@@ -40,7 +44,11 @@ describe("the repository's copy of the data set (model/data)", () => {
   const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
   /** The checksum table of model/data/README.md: file -> sha256. */
   const documented = Object.fromEntries(
-    [...readFileSync(join(DATA_DIR, "README.md"), "utf8").matchAll(/^\| ([\w./]+) \| `([0-9a-f]{64})` \|$/gm)].map((m) => [m[1]!, m[2]!]),
+    [
+      ...readFileSync(join(DATA_DIR, "README.md"), "utf8").matchAll(
+        /^\| ([\w./]+) \| `([0-9a-f]{64})` \|$/gm,
+      ),
+    ].map((m) => [m[1]!, m[2]!]),
   );
   const { dataPath, trainIds, testIds } = dataPaths({});
 
@@ -55,7 +63,10 @@ describe("the repository's copy of the data set (model/data)", () => {
   it("is the data every committed model version was trained on", () => {
     const { sha256: data } = readDataset(dataPath);
     for (const version of readdirSync(VERSIONS_DIR)) {
-      expect(JSON.parse(readFileSync(join(VERSIONS_DIR, version, "metrics.json"), "utf8")).data_sha256, version).toBe(data);
+      expect(
+        JSON.parse(readFileSync(join(VERSIONS_DIR, version, "metrics.json"), "utf8")).data_sha256,
+        version,
+      ).toBe(data);
     }
   });
   it("splits its 40,000 rows into 32,000 for training and 8,000 for testing, with no tweet in both", () => {

@@ -37,18 +37,31 @@ export function parseDataset(csv: string): Example[] {
 export const DATA_DIR = fileURLToPath(new URL("../data", import.meta.url));
 
 /** Where the data set and its split are: DATA_PATH, else the repository's copy; the split beside it. */
-export function dataPaths(env: NodeJS.ProcessEnv = process.env): { dataPath: string; trainIds: string; testIds: string } {
+export function dataPaths(env: NodeJS.ProcessEnv = process.env): {
+  dataPath: string;
+  trainIds: string;
+  testIds: string;
+} {
   const dataPath = resolve(env.DATA_PATH ?? join(DATA_DIR, "tweet_emotions.csv"));
   const splitDir = join(dirname(dataPath), "split");
-  return { dataPath, trainIds: join(splitDir, "train_ids.txt"), testIds: join(splitDir, "test_ids.txt") };
+  return {
+    dataPath,
+    trainIds: join(splitDir, "train_ids.txt"),
+    testIds: join(splitDir, "test_ids.txt"),
+  };
 }
 
 export function readDataset(path: string): Dataset {
   if (!existsSync(path)) {
-    throw new Error(`data set not found at ${path}: the repository keeps it in model/data (see its README.md); DATA_PATH names another copy`);
+    throw new Error(
+      `data set not found at ${path}: the repository keeps it in model/data (see its README.md); DATA_PATH names another copy`,
+    );
   }
   const bytes = readFileSync(path);
-  return { examples: parseDataset(bytes.toString("utf8")), sha256: createHash("sha256").update(bytes).digest("hex") };
+  return {
+    examples: parseDataset(bytes.toString("utf8")),
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+  };
 }
 
 /** Reads a split file (one tweet_id a line) and returns the examples it names, in the file's order. */

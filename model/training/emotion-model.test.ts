@@ -16,7 +16,9 @@ import { readClassifierAssets } from "./node-assets.ts";
 import { decodeOnnx, forwardPass } from "./onnx-export.ts";
 import { VERSIONS_DIR } from "./train.ts";
 
-const versions = readdirSync(VERSIONS_DIR).filter((name) => statSync(join(VERSIONS_DIR, name)).isDirectory());
+const versions = readdirSync(VERSIONS_DIR).filter((name) =>
+  statSync(join(VERSIONS_DIR, name)).isDirectory(),
+);
 const { dataPath, testIds } = dataPaths();
 const testSplit = selectSplit(readDataset(dataPath).examples, testIds);
 
@@ -36,14 +38,19 @@ describe.each(versions)("model version %s", (version) => {
 
   it("is named for the sha256 of its emotion.onnx + featurizer.json, as its metrics.json and card say", async () => {
     expect(version).toMatch(VERSION_PATTERN);
-    const computed = await modelVersion(new Uint8Array(readFileSync(join(dir, "emotion.onnx"))), new Uint8Array(readFileSync(join(dir, "featurizer.json"))));
+    const computed = await modelVersion(
+      new Uint8Array(readFileSync(join(dir, "emotion.onnx"))),
+      new Uint8Array(readFileSync(join(dir, "featurizer.json"))),
+    );
     expect(computed).toBe(version);
     expect(metrics.version).toBe(version);
     expect(readFileSync(join(dir, "README.md"), "utf8")).toContain(`# Model ${version}`);
   });
 
   it("keeps emotion.onnx and featurizer.json within 5 MB together", () => {
-    expect(statSync(join(dir, "emotion.onnx")).size + statSync(join(dir, "featurizer.json")).size).toBeLessThanOrEqual(5 * 1024 * 1024);
+    expect(
+      statSync(join(dir, "emotion.onnx")).size + statSync(join(dir, "featurizer.json")).size,
+    ).toBeLessThanOrEqual(5 * 1024 * 1024);
   });
 
   it("classifies 'I love this!' as love and reports its version", async () => {
@@ -55,7 +62,8 @@ describe.each(versions)("model version %s", (version) => {
     let onnxProbabilities: Float32Array[];
     beforeAll(async () => {
       onnxProbabilities = [];
-      for (const e of testSplit) onnxProbabilities.push((await classifier.classify(e.text)).probabilities.slice());
+      for (const e of testSplit)
+        onnxProbabilities.push((await classifier.classify(e.text)).probabilities.slice());
     }, 120_000);
 
     it("gives onnxruntime-web probabilities within 1e-5 of a TypeScript forward pass, same argmax", () => {
@@ -66,7 +74,8 @@ describe.each(versions)("model version %s", (version) => {
         const { ids, values } = featurizer.featurize(e.text);
         const expected = forwardPass(weights, ids, values);
         const actual = onnxProbabilities[i]!;
-        for (let c = 0; c < LABELS.length; c++) worst = Math.max(worst, Math.abs(actual[c]! - expected[c]!));
+        for (let c = 0; c < LABELS.length; c++)
+          worst = Math.max(worst, Math.abs(actual[c]! - expected[c]!));
         expect(actual.indexOf(Math.max(...actual))).toBe(expected.indexOf(Math.max(...expected)));
       });
       expect(worst).toBeLessThan(1e-5);
@@ -74,7 +83,11 @@ describe.each(versions)("model version %s", (version) => {
 
     it("gives the accuracy and macro-F1 its metrics.json claims, at least the scikit-learn reference (0.357, 0.178)", () => {
       const predicted = onnxProbabilities.map((p) => p.indexOf(Math.max(...p)));
-      const figures = evaluate(LABELS, testSplit.map((e) => LABELS.indexOf(e.label)), predicted);
+      const figures = evaluate(
+        LABELS,
+        testSplit.map((e) => LABELS.indexOf(e.label)),
+        predicted,
+      );
       expect(figures.accuracy).toBeCloseTo(metrics.accuracy, 4);
       expect(figures.macro_f1).toBeCloseTo(metrics.macro_f1, 4);
       expect(figures.accuracy).toBeGreaterThanOrEqual(0.357);

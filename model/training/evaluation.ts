@@ -17,10 +17,16 @@ export interface Evaluation {
 }
 
 /** Same definitions as scikit-learn's classification_report (a class never predicted has precision 0). */
-export function evaluate(labels: readonly string[], truth: number[], predicted: number[]): Evaluation {
+export function evaluate(
+  labels: readonly string[],
+  truth: number[],
+  predicted: number[],
+): Evaluation {
   const k = labels.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  truth.forEach((t, i) => confusion[t]![predicted[i]!]!++);
+  truth.forEach((t, i) => {
+    confusion[t]![predicted[i]!]!++;
+  });
   let correct = 0;
   let macro = 0;
   let weighted = 0;

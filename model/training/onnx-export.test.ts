@@ -36,6 +36,8 @@ describe("encodeOnnx / decodeOnnx", () => {
     const expected = forwardPass(decodeOnnx(bytes), ids, values);
     const actual = out[OUTPUT]!.data as Float32Array;
     expect(actual.length).toBe(3);
-    actual.forEach((p, c) => expect(Math.abs(p - expected[c]!)).toBeLessThan(1e-6));
+    actual.forEach((p, c) => {
+      expect(Math.abs(p - expected[c]!)).toBeLessThan(1e-6);
+    });
   });
 });

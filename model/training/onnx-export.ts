@@ -42,13 +42,20 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]) {
     type: {
       tensorType: {
         elemType,
-        shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+        shape: {
+          dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })),
+        },
       },
     },
   });
 }
 
-function node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, number> = {}) {
+function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Record<string, number> = {},
+) {
   return onnx.NodeProto.create({
     opType,
     input: inputs,
@@ -61,8 +68,13 @@ function node(opType: string, inputs: string[], outputs: string[], attributes: R
 }
 
 /** Encodes a trained model; `metadata` lands in the model's metadata_props. */
-export function encodeOnnx(model: SoftmaxModel, labels: readonly string[], metadata: Record<string, string>): Uint8Array {
-  if (labels.length !== model.classCount) throw new Error(`${labels.length} labels for ${model.classCount} classes`);
+export function encodeOnnx(
+  model: SoftmaxModel,
+  labels: readonly string[],
+  metadata: Record<string, string>,
+): Uint8Array {
+  if (labels.length !== model.classCount)
+    throw new Error(`${labels.length} labels for ${model.classCount} classes`);
   const k = model.classCount;
   const graph = onnx.GraphProto.create({
     name: "emotion_classifier",
@@ -70,7 +82,10 @@ export function encodeOnnx(model: SoftmaxModel, labels: readonly string[], metad
       floatTensor("weights", [model.featureCount, k], Float32Array.from(model.weights)),
       floatTensor("bias", [k], Float32Array.from(model.bias)),
     ],
-    input: [valueInfo(INPUT_IDS, onnx.TensorProto.DataType.INT32, ["n"]), valueInfo(INPUT_VALUES, onnx.TensorProto.DataType.FLOAT, [1, "n"])],
+    input: [
+      valueInfo(INPUT_IDS, onnx.TensorProto.DataType.INT32, ["n"]),
+      valueInfo(INPUT_VALUES, onnx.TensorProto.DataType.FLOAT, [1, "n"]),
+    ],
     output: [valueInfo(OUTPUT, onnx.TensorProto.DataType.FLOAT, [1, k])],
     node: [
       node("Gather", ["weights", INPUT_IDS], ["rows"], { axis: 0 }),
@@ -85,7 +100,9 @@ export function encodeOnnx(model: SoftmaxModel, labels: readonly string[], metad
     producerName: "fortress-edge",
     producerVersion: "1",
     graph,
-    metadataProps: Object.entries({ labels: JSON.stringify(labels), ...metadata }).map(([key, value]) => ({ key, value })),
+    metadataProps: Object.entries({ labels: JSON.stringify(labels), ...metadata }).map(
+      ([key, value]) => ({ key, value }),
+    ),
   });
   return onnx.ModelProto.encode(proto).finish();
 }
@@ -100,7 +117,9 @@ export function decodeOnnx(bytes: Uint8Array): LinearModel {
     const raw = new Uint8Array(t.rawData);
     return { dims: (t.dims ?? []).map(Number), data: new Float32Array(raw.buffer) };
   };
-  const metadata = Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key ?? "", p.value ?? ""]));
+  const metadata = Object.fromEntries(
+    (proto.metadataProps ?? []).map((p) => [p.key ?? "", p.value ?? ""]),
+  );
   const weights = tensor("weights");
   return {
     labels: JSON.parse(metadata.labels ?? "[]") as string[],
@@ -112,7 +131,11 @@ export function decodeOnnx(bytes: Uint8Array): LinearModel {
 }
 
 /** The graph's arithmetic in plain TypeScript: the reference the ONNX runtime is held to. */
-export function forwardPass(model: LinearModel, ids: Int32Array, values: Float32Array): Float64Array {
+export function forwardPass(
+  model: LinearModel,
+  ids: Int32Array,
+  values: Float32Array,
+): Float64Array {
   const k = model.bias.length;
   const logits = Float64Array.from(model.bias);
   for (let e = 0; e < ids.length; e++) {

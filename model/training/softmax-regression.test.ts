@@ -4,7 +4,10 @@ import { objective, toSparseRows, trainSoftmaxRegression } from "./softmax-regre
 /** Three classes, each marked by its own feature plus shared noise features: separable. */
 function syntheticData(rowCount: number) {
   let seed = 7;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
   const rows = [];
   const labels = [];
   for (let r = 0; r < rowCount; r++) {
@@ -29,7 +32,8 @@ describe("objective", () => {
       const down = Float64Array.from(params);
       up[i]! += h;
       down[i]! -= h;
-      const numeric = (objective(up, scratch, X, y, 3, 0.5) - objective(down, scratch, X, y, 3, 0.5)) / (2 * h);
+      const numeric =
+        (objective(up, scratch, X, y, 3, 0.5) - objective(down, scratch, X, y, 3, 0.5)) / (2 * h);
       expect(gradient[i]).toBeCloseTo(numeric, 6);
     }
   });
@@ -44,7 +48,8 @@ describe("trainSoftmaxRegression", () => {
     for (let r = 0; r < X.rowCount; r++) {
       const logits = Array.from(model.bias);
       for (let e = X.rowStart[r]!; e < X.rowStart[r + 1]!; e++) {
-        for (let c = 0; c < 3; c++) logits[c]! += X.values[e]! * model.weights[X.indices[e]! * 3 + c]!;
+        for (let c = 0; c < 3; c++)
+          logits[c]! += X.values[e]! * model.weights[X.indices[e]! * 3 + c]!;
       }
       expect(logits.indexOf(Math.max(...logits))).toBe(y[r]);
     }

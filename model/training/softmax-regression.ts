@@ -44,9 +44,14 @@ export interface TrainResult {
 }
 
 /** Builds SparseRows from per-row (ids, values) pairs. */
-export function toSparseRows(rows: { ids: ArrayLike<number>; values: ArrayLike<number> }[], columnCount: number): SparseRows {
+export function toSparseRows(
+  rows: { ids: ArrayLike<number>; values: ArrayLike<number> }[],
+  columnCount: number,
+): SparseRows {
   const rowStart = new Int32Array(rows.length + 1);
-  rows.forEach((row, r) => (rowStart[r + 1] = rowStart[r]! + row.ids.length));
+  rows.forEach((row, r) => {
+    rowStart[r + 1] = rowStart[r]! + row.ids.length;
+  });
   const indices = new Int32Array(rowStart[rows.length]!);
   const values = new Float64Array(rowStart[rows.length]!);
   rows.forEach((row, r) => {
@@ -205,14 +210,22 @@ export function minimizeLbfgs(
   return { x, value: fx, iterations: iteration };
 }
 
-export function trainSoftmaxRegression(X: SparseRows, y: Int32Array, options: TrainOptions): TrainResult {
+export function trainSoftmaxRegression(
+  X: SparseRows,
+  y: Int32Array,
+  options: TrainOptions,
+): TrainResult {
   const k = options.classCount;
   const weightCount = X.columnCount * k;
-  const result = minimizeLbfgs((params, gradient) => objective(params, gradient, X, y, k, options.C), weightCount + k, {
-    maxIterations: options.maxIterations,
-    gradientTolerance: options.gradientTolerance,
-    memory: options.memory ?? 10,
-  });
+  const result = minimizeLbfgs(
+    (params, gradient) => objective(params, gradient, X, y, k, options.C),
+    weightCount + k,
+    {
+      maxIterations: options.maxIterations,
+      gradientTolerance: options.gradientTolerance,
+      memory: options.memory ?? 10,
+    },
+  );
   return {
     model: {
       classCount: k,

@@ -7,12 +7,21 @@ import { TRAINING_CONFIGS, trainEmotionModel } from "./train.ts";
 function corpus(): Example[] {
   const filler = ["today", "the movie", "my friend", "work again", "this weekend"];
   return LABELS.flatMap((label, c) =>
-    filler.map((f, i) => ({ id: `${c}-${i}`, label, text: `${f} feels ${label}ish &amp; ${label}ly @pal` })),
+    filler.map((f, i) => ({
+      id: `${c}-${i}`,
+      label,
+      text: `${f} feels ${label}ish &amp; ${label}ly @pal`,
+    })),
   );
 }
 
 describe("trainEmotionModel", () => {
-  const config = { ...TRAINING_CONFIGS.baseline!, maxWordFeatures: 200, maxCharFeatures: 400, maxIterations: 50 };
+  const config = {
+    ...TRAINING_CONFIGS.baseline!,
+    maxWordFeatures: 200,
+    maxCharFeatures: 400,
+    maxIterations: 50,
+  };
 
   it("writes a byte-identical emotion.onnx and featurizer for the same data and config", () => {
     const first = trainEmotionModel(corpus(), config, "sha");

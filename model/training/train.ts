@@ -80,16 +80,18 @@ function buildVocabulary(
   const chars = new Map<string, TermStats>();
   for (const { text } of examples) {
     const seen = new Set<string>();
-    const tally = (stats: Map<string, TermStats>, prefix: string) => (source: string, start: number, end: number) => {
-      const term = source.slice(start, end);
-      const entry = stats.get(term) ?? { count: 0, documents: 0 };
-      entry.count++;
-      if (!seen.has(prefix + term)) {
-        seen.add(prefix + term);
-        entry.documents++;
-      }
-      stats.set(term, entry);
-    };
+    const tally =
+      (stats: Map<string, TermStats>, prefix: string) =>
+      (source: string, start: number, end: number) => {
+        const term = source.slice(start, end);
+        const entry = stats.get(term) ?? { count: 0, documents: 0 };
+        entry.count++;
+        if (!seen.has(prefix + term)) {
+          seen.add(prefix + term);
+          entry.documents++;
+        }
+        stats.set(term, entry);
+      };
     forEachTerm(text, settings, tally(words, "w"), tally(chars, "c"));
   }
   const pick = (stats: Map<string, TermStats>, limit: number) => {
@@ -97,12 +99,21 @@ function buildVocabulary(
       .sort(([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : 1))
       .slice(0, limit);
     // idf rounded to 7 significant digits, so the file stays small; serving reads the same numbers.
-    const idf = terms.map(([, s]) => Number(inverseDocumentFrequency(examples.length, s.documents).toPrecision(7)));
+    const idf = terms.map(([, s]) =>
+      Number(inverseDocumentFrequency(examples.length, s.documents).toPrecision(7)),
+    );
     return { terms: terms.map(([t]) => t), idf };
   };
   const w = pick(words, limits.words);
   const c = pick(chars, limits.chars);
-  return { format: FEATURIZER_FORMAT, settings, words: w.terms, wordIdf: w.idf, chars: c.terms, charIdf: c.idf };
+  return {
+    format: FEATURIZER_FORMAT,
+    settings,
+    words: w.terms,
+    wordIdf: w.idf,
+    chars: c.terms,
+    charIdf: c.idf,
+  };
 }
 
 function sha256(bytes: Uint8Array | string): string {
@@ -118,13 +129,20 @@ export interface TrainedModel {
 }
 
 /** Trains on `examples`; the same examples and config give byte-identical files. */
-export function trainEmotionModel(examples: Example[], config: TrainingConfig, dataSha256: string): TrainedModel {
+export function trainEmotionModel(
+  examples: Example[],
+  config: TrainingConfig,
+  dataSha256: string,
+): TrainedModel {
   const featurizerData = buildVocabulary(examples, config.featurizer, {
     words: config.maxWordFeatures,
     chars: config.maxCharFeatures,
   });
   const featurizer = new Featurizer(featurizerData);
-  const X = toSparseRows(examples.map((e) => featurizer.featurize(e.text)), featurizer.size);
+  const X = toSparseRows(
+    examples.map((e) => featurizer.featurize(e.text)),
+    featurizer.size,
+  );
   const y = Int32Array.from(examples, (e) => LABELS.indexOf(e.label));
   const { model, iterations, loss } = trainSoftmaxRegression(X, y, {
     classCount: LABELS.length,
@@ -147,12 +165,17 @@ export const VERSIONS_DIR = join(MODEL_DIR, "versions");
 async function main(): Promise<void> {
   const configName = process.env.MODEL_CONFIG ?? "baseline";
   const config = TRAINING_CONFIGS[configName];
-  if (!config) throw new Error(`MODEL_CONFIG=${configName} is not one of ${Object.keys(TRAINING_CONFIGS).join(", ")}`);
+  if (!config)
+    throw new Error(
+      `MODEL_CONFIG=${configName} is not one of ${Object.keys(TRAINING_CONFIGS).join(", ")}`,
+    );
   const { dataPath, trainIds, testIds } = dataPaths();
   const dataset = readDataset(dataPath);
   const train = selectSplit(dataset.examples, trainIds);
   const test = selectSplit(dataset.examples, testIds);
-  console.log(`data: ${dataPath} (${dataset.examples.length} rows; train ${train.length}, test ${test.length})`);
+  console.log(
+    `data: ${dataPath} (${dataset.examples.length} rows; train ${train.length}, test ${test.length})`,
+  );
 
   const started = performance.now();
   const trained = trainEmotionModel(train, config, dataset.sha256);
@@ -175,7 +198,11 @@ async function main(): Promise<void> {
     const p = forwardPass(served, ids, values);
     return p.indexOf(Math.max(...p));
   });
-  const figures = evaluate(LABELS, test.map((e) => LABELS.indexOf(e.label)), predicted);
+  const figures = evaluate(
+    LABELS,
+    test.map((e) => LABELS.indexOf(e.label)),
+    predicted,
+  );
   const metrics = {
     version,
     config_name: configName,
@@ -196,7 +223,7 @@ async function main(): Promise<void> {
     data_sha256: dataset.sha256,
     model_sha256: sha256(trained.onnxBytes),
   };
-  writeFileSync(join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  writeFileSync(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
   writeFileSync(join(dir, "README.md"), modelCard(metrics));
   console.log(`wrote ${dir}`);
   console.log(
@@ -205,9 +232,24 @@ async function main(): Promise<void> {
 }
 
 /** The version's card: what it is, how it was made, how it does, where it falls short. */
-export function modelCard(m: { version: string; config_name: string; accuracy: number; macro_f1: number; weighted_f1: number; evaluated_on: string; per_class: Record<string, { f1: number; support: number }>; feature_count: number; model_bytes: number; featurizer_bytes: number; config: TrainingConfig; data_sha256: string }): string {
+export function modelCard(m: {
+  version: string;
+  config_name: string;
+  accuracy: number;
+  macro_f1: number;
+  weighted_f1: number;
+  evaluated_on: string;
+  per_class: Record<string, { f1: number; support: number }>;
+  feature_count: number;
+  model_bytes: number;
+  featurizer_bytes: number;
+  config: TrainingConfig;
+  data_sha256: string;
+}): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const weak = Object.entries(m.per_class).filter(([, c]) => c.f1 < 0.05).map(([label]) => label);
+  const weak = Object.entries(m.per_class)
+    .filter(([, c]) => c.f1 < 0.05)
+    .map(([label]) => label);
   return `# Model ${m.version} (${m.config_name})
 
 Multinomial logistic regression over TF-IDF word ${m.config.featurizer.wordNgramRange.join("-")}-grams and character

@@ -25,21 +25,27 @@ export function rolloutRules(): string {
             expr: `${errorRate(CANDIDATE)} - ${errorRate(STABLE)} > ${THRESHOLDS.errorRateIncrease}`,
             for: ALERT_FOR,
             labels: { severity: "page" },
-            annotations: { summary: `${CANDIDATE} answers 5xx more often than ${STABLE}, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (make rollback, or CANARY_PERCENT=0)` },
+            annotations: {
+              summary: `${CANDIDATE} answers 5xx more often than ${STABLE}, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (make rollback, or CANARY_PERCENT=0)`,
+            },
           },
           {
             alert: "CandidateSlowerThanProduction",
             expr: `${p99(CANDIDATE)} > ${THRESHOLDS.p99Ratio} * ${p99(STABLE)}`,
             for: ALERT_FOR,
             labels: { severity: "ticket" },
-            annotations: { summary: `${CANDIDATE}'s p99 latency is above ${THRESHOLDS.p99Ratio}x ${STABLE}'s` },
+            annotations: {
+              summary: `${CANDIDATE}'s p99 latency is above ${THRESHOLDS.p99Ratio}x ${STABLE}'s`,
+            },
           },
           {
             alert: "CandidateDisagreesWithProduction",
             expr: `(sum(rate(fortress_shadow_predictions_total{outcome="disagree"}[${w}])) or vector(0)) / sum(rate(fortress_shadow_predictions_total{outcome=~"agree|disagree"}[${w}])) > ${THRESHOLDS.disagreement}`,
             for: ALERT_FOR,
             labels: { severity: "ticket" },
-            annotations: { summary: `${CANDIDATE} gives another label than ${STABLE} on more than ${THRESHOLDS.disagreement * 100}% of shadowed requests` },
+            annotations: {
+              summary: `${CANDIDATE} gives another label than ${STABLE} on more than ${THRESHOLDS.disagreement * 100}% of shadowed requests`,
+            },
           },
         ],
       },

@@ -33,6 +33,7 @@ export function bundleModules(dir: string): BundleModule[] {
     const type = moduleType(name);
     return type ? [{ name, path: join(dir, name), type }] : [];
   });
-  if (!modules.some((m) => m.name === "index.js")) throw new Error(`${dir} holds no index.js: run npm run build`);
+  if (!modules.some((m) => m.name === "index.js"))
+    throw new Error(`${dir} holds no index.js: run npm run build`);
   return modules.sort((a, b) => Number(b.name === "index.js") - Number(a.name === "index.js"));
 }

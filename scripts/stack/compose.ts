@@ -40,13 +40,20 @@ export function composeFile(settings: Settings): string {
         // old one, which workerd cannot bind), open to its folder's group (the nginx image's
         // workers, gid 101, which the render gave the folder), closed to everyone else.
         entrypoint: ["sh", "-c"],
-        command: [`umask 007 && rm -f ${p.socket} && exec ${WORKERD} serve ${where.state}/workerd/${p.name}.capnp`],
+        command: [
+          `umask 007 && rm -f ${p.socket} && exec ${WORKERD} serve ${where.state}/workerd/${p.name}.capnp`,
+        ],
         restart: "unless-stopped",
         depends_on: afterRender,
         // nginx starts once every workerd process answers, as natively (its pool would leave a
         // replica whose socket is not there yet out for fail_timeout).
         healthcheck: {
-          test: ["CMD", "node", "-e", `fetch("http://127.0.0.1:${p.opsPort}/health").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+          test: [
+            "CMD",
+            "node",
+            "-e",
+            `fetch("http://127.0.0.1:${p.opsPort}/health").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+          ],
           interval: "2s",
           timeout: "2s",
           retries: 30,
@@ -60,8 +67,17 @@ export function composeFile(settings: Settings): string {
       working_dir: "/app",
       volumes: [".:/app"],
       // Passed through when set where compose runs, as the native stack reads them at start.
-      environment: ["API_USER", "API_PASSWORD", ...VARIANTS.map((variant) => variantSetting(variant, "MODEL")), ...Object.keys(settings.gatewayVars).filter((name) => name !== "CLIENT_IP_HEADER")],
-      command: ["sh", "-c", "npm ci --no-audit --no-fund && npm run build && npx tsx scripts/stack/stack.ts render-docker"],
+      environment: [
+        "API_USER",
+        "API_PASSWORD",
+        ...VARIANTS.map((variant) => variantSetting(variant, "MODEL")),
+        ...Object.keys(settings.gatewayVars).filter((name) => name !== "CLIENT_IP_HEADER"),
+      ],
+      command: [
+        "sh",
+        "-c",
+        "npm ci --no-audit --no-fund && npm run build && npx tsx scripts/stack/stack.ts render-docker",
+      ],
     },
     ...workerd,
     nginx: {
@@ -70,11 +86,16 @@ export function composeFile(settings: Settings): string {
       command: ["nginx", "-c", `${where.state}/nginx/nginx.conf`, "-g", "daemon off;"],
       ports: ["${BIND_ADDR}:${HTTP_PORT}:${HTTP_PORT}", "${BIND_ADDR}:${HTTPS_PORT}:${HTTPS_PORT}"],
       restart: "unless-stopped",
-      depends_on: Object.fromEntries(workers.map((p) => [p.name, { condition: "service_healthy" }])),
+      depends_on: Object.fromEntries(
+        workers.map((p) => [p.name, { condition: "service_healthy" }]),
+      ),
     },
     "nginx-exporter": {
       image: "nginx/nginx-prometheus-exporter:1.3.0",
-      command: ["--nginx.scrape-uri=http://nginx:${STUB_STATUS_PORT}/stub_status", "--web.listen-address=:${EXPORTER_PORT}"],
+      command: [
+        "--nginx.scrape-uri=http://nginx:${STUB_STATUS_PORT}/stub_status",
+        "--web.listen-address=:${EXPORTER_PORT}",
+      ],
       restart: "unless-stopped",
       depends_on: ["nginx"],
     },
@@ -88,7 +109,10 @@ export function composeFile(settings: Settings): string {
     },
     grafana: {
       image: "grafana/grafana:11.2.2",
-      volumes: ["./deployments/grafana/provisioning:/etc/grafana/provisioning:ro", "./deployments/grafana/dashboards:/var/lib/grafana/dashboards:ro"],
+      volumes: [
+        "./deployments/grafana/provisioning:/etc/grafana/provisioning:ro",
+        "./deployments/grafana/dashboards:/var/lib/grafana/dashboards:ro",
+      ],
       ports: ["127.0.0.1:3000:3000"],
       restart: "unless-stopped",
       depends_on: ["prometheus"],

@@ -5,7 +5,16 @@
  * everything typechecked.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -20,37 +29,68 @@ describe("the manifest", () => {
 
   it("names every variant the gateway's wrangler.toml binds, by its binding and worker name", () => {
     const services = readWranglerConfig("gateway").services ?? [];
-    expect(services.map((s) => [s.binding, s.service])).toEqual(VARIANTS.map((variant) => [bindingOf(variant), readWranglerConfig(variant).name]));
+    expect(services.map((s) => [s.binding, s.service])).toEqual(
+      VARIANTS.map((variant) => [bindingOf(variant), readWranglerConfig(variant).name]),
+    );
   });
 });
 
 describe("adding a variant v3 with two replicas (its folder, a manifest entry, its binding, its settings)", () => {
   let copy: string;
   /** Runs a command in the copy; its output. */
-  const run = (command: string, args: string[]) => execFileSync(command, args, { cwd: copy, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const run = (command: string, args: string[]) =>
+    execFileSync(command, args, { cwd: copy, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const read = (path: string) => readFileSync(join(copy, path), "utf8");
 
   beforeAll(() => {
     copy = mkdtempSync(join(tmpdir(), "fortress-v3-"));
     // The checkout as git sees it (tracked and new files), with its installed packages and built bundles.
-    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
-    for (const file of files) if (existsSync(join(ROOT, file))) cpSync(join(ROOT, file), join(copy, file), { recursive: true, verbatimSymlinks: true });
+    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    })
+      .split("\0")
+      .filter(Boolean);
+    for (const file of files)
+      if (existsSync(join(ROOT, file)))
+        cpSync(join(ROOT, file), join(copy, file), { recursive: true, verbatimSymlinks: true });
     symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
-    for (const worker of ["gateway", ...VARIANTS]) cpSync(join(ROOT, "dist", worker), join(copy, "dist", worker), { recursive: true });
+    for (const worker of ["gateway", ...VARIANTS])
+      cpSync(join(ROOT, "dist", worker), join(copy, "dist", worker), { recursive: true });
 
     // 1. Its folder: a wrangler.toml and an index.ts, as v2's.
     mkdirSync(join(copy, "workers/v3"));
-    writeFileSync(join(copy, "workers/v3/wrangler.toml"), read("workers/v2/wrangler.toml").replace('name = "fortress-v2"', 'name = "fortress-v3"').replace('REPLICA = "v2"', 'REPLICA = "v3"'));
-    writeFileSync(join(copy, "workers/v3/index.ts"), read("workers/v2/index.ts").replaceAll('"v2"', '"v3"'));
+    writeFileSync(
+      join(copy, "workers/v3/wrangler.toml"),
+      read("workers/v2/wrangler.toml")
+        .replace('name = "fortress-v2"', 'name = "fortress-v3"')
+        .replace('REPLICA = "v2"', 'REPLICA = "v3"'),
+    );
+    writeFileSync(
+      join(copy, "workers/v3/index.ts"),
+      read("workers/v2/index.ts").replaceAll('"v2"', '"v3"'),
+    );
     // 2. Its manifest entry.
     const manifest = read("workers/manifest.ts");
-    writeFileSync(join(copy, "workers/manifest.ts"), manifest.replace('  v2: { payload: "debug", experimentGroup: "debug" },\n', '$&  v3: { payload: "debug", experimentGroup: "v3" },\n'));
+    writeFileSync(
+      join(copy, "workers/manifest.ts"),
+      manifest.replace(
+        '  v2: { payload: "debug", experimentGroup: "debug" },\n',
+        '$&  v3: { payload: "debug", experimentGroup: "v3" },\n',
+      ),
+    );
     // 3. Its binding in the gateway's wrangler.toml, and the Env types anew.
-    writeFileSync(join(copy, "wrangler.toml"), `${read("wrangler.toml")}\n[[services]]\nbinding = "V3"\nservice = "fortress-v3"\n`);
+    writeFileSync(
+      join(copy, "wrangler.toml"),
+      `${read("wrangler.toml")}\n[[services]]\nbinding = "V3"\nservice = "fortress-v3"\n`,
+    );
     run("npm", ["run", "--silent", "types"]);
     // 4. Its settings: the model it serves, its replicas and its ops ports.
     const model = parseEnvFile(read("deployments/settings.env")).V1_MODEL;
-    writeFileSync(join(copy, "deployments/settings.env"), `${read("deployments/settings.env")}V3_MODEL=${model}\nV3_REPLICAS=2\nV3_OPS_PORT=9211\n`);
+    writeFileSync(
+      join(copy, "deployments/settings.env"),
+      `${read("deployments/settings.env")}V3_MODEL=${model}\nV3_REPLICAS=2\nV3_OPS_PORT=9211\n`,
+    );
   }, 60_000);
 
   afterAll(() => {
@@ -71,23 +111,35 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
     run("npx", ["tsx", "scripts/stack/stack.ts", "render"]);
     for (const replica of ["v3-0", "v3-1"]) {
       expect(existsSync(join(copy, `.state/workerd/${replica}.capnp`))).toBe(true);
-      expect(read(".state/supervisord.conf")).toMatch(new RegExp(`^\\[program:${replica}\\]$`, "m"));
+      expect(read(".state/supervisord.conf")).toMatch(
+        new RegExp(`^\\[program:${replica}\\]$`, "m"),
+      );
     }
-    expect(read(".state/workerd/gateway.capnp")).toMatch(/name = "fortress-v3", external = \(address = "unix:[^"]+\/v3-pool\.sock"/);
+    expect(read(".state/workerd/gateway.capnp")).toMatch(
+      /name = "fortress-v3", external = \(address = "unix:[^"]+\/v3-pool\.sock"/,
+    );
     const nginx = read(".state/nginx/nginx.conf");
-    expect(nginx).toMatch(/upstream v3_pool \{\n +server unix:[^ ]+\/v3-0\.sock [^\n]+\n +server unix:[^ ]+\/v3-1\.sock /);
+    expect(nginx).toMatch(
+      /upstream v3_pool \{\n +server unix:[^ ]+\/v3-0\.sock [^\n]+\n +server unix:[^ ]+\/v3-1\.sock /,
+    );
     expect(nginx).toMatch(/listen unix:[^ ]+\/v3-pool\.sock;/);
-    const jobs = parseYaml(read(".state/prometheus.yml")).scrape_configs.map((job: { job_name: string }) => job.job_name);
+    const jobs = parseYaml(read(".state/prometheus.yml")).scrape_configs.map(
+      (job: { job_name: string }) => job.job_name,
+    );
     expect(jobs).toEqual(["nginx", "gateway", "v1", "v2", "v3"]);
     run("promtool", ["check", "config", join(copy, ".state/prometheus.yml")]);
     // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's pipes are).
-    execFileSync("nginx", ["-t", "-q", "-c", join(copy, ".state/nginx/nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync("nginx", ["-t", "-q", "-c", join(copy, ".state/nginx/nginx.conf")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
   }, 60_000);
 
   it("writes a docker-compose.yml with a service for each v3 replica that docker-compose accepts", () => {
     run("npx", ["tsx", "scripts/stack/stack.ts", "compose"]);
     const compose = parseYaml(read("docker-compose.yml"));
-    expect(compose.services["v3-1"].command.join(" ")).toContain("/app/.state/docker/workerd/v3-1.capnp");
+    expect(compose.services["v3-1"].command.join(" ")).toContain(
+      "/app/.state/docker/workerd/v3-1.capnp",
+    );
     expect(compose.services.render.environment).toContain("V3_MODEL");
     expect(run("docker-compose", ["config", "-q"])).toBe("");
   }, 60_000);

@@ -5,11 +5,30 @@
  * at /app). Both use unix sockets for the internal hops (in compose, on the shared mount).
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { localSecrets } from "./secrets.ts";
-import { paths, poolSocketOf, pooled, readWranglerConfig, ROOT, stackPaths, workerProcesses, type Settings, type StackPaths, type WorkerProcess } from "./settings.ts";
+import {
+  paths,
+  poolSocketOf,
+  pooled,
+  readWranglerConfig,
+  ROOT,
+  stackPaths,
+  workerProcesses,
+  type Settings,
+  type StackPaths,
+  type WorkerProcess,
+} from "./settings.ts";
 import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
 import { workerdConfig } from "./workerd-config.ts";
 import { PROBLEM_TITLES } from "../../workers/shared/http/problem.ts";
@@ -44,7 +63,8 @@ export interface Topology {
 }
 
 /** The group id of a user's primary group, from the system's user database. */
-const primaryGroupOf = (user: string) => Number(execFileSync("id", ["-g", user], { encoding: "utf8" }).trim());
+const primaryGroupOf = (user: string) =>
+  Number(execFileSync("id", ["-g", user], { encoding: "utf8" }).trim());
 
 /** Debian's user for web servers' workers (nginx's own default, nobody, owns files of other daemons). */
 const NATIVE_NGINX_WORKER_USER = "www-data";
@@ -52,7 +72,10 @@ const NATIVE_NGINX_WORKER_USER = "www-data";
 export const nativeTopology = (settings: Settings): Topology => ({
   where: paths,
   output: paths,
-  nginxWorkers: process.getuid?.() === 0 ? { user: NATIVE_NGINX_WORKER_USER, gid: primaryGroupOf(NATIVE_NGINX_WORKER_USER) } : undefined,
+  nginxWorkers:
+    process.getuid?.() === 0
+      ? { user: NATIVE_NGINX_WORKER_USER, gid: primaryGroupOf(NATIVE_NGINX_WORKER_USER) }
+      : undefined,
   bindAddr: settings.bindAddr,
   internalHost: "127.0.0.1",
   scrapeHost: () => "127.0.0.1",
@@ -158,7 +181,9 @@ export function programs(settings: Settings): Program[] {
     },
     {
       name: "watchdog",
-      command: `${join(ROOT, "node_modules/.bin/tsx")} ${join(ROOT, "scripts/stack/watchdog.ts")} ${rendered.supervisorSocket} ${workerProcesses(settings)
+      command: `${join(ROOT, "node_modules/.bin/tsx")} ${join(ROOT, "scripts/stack/watchdog.ts")} ${rendered.supervisorSocket} ${workerProcesses(
+        settings,
+      )
         .map((p) => `${p.name}=${p.opsPort}`)
         .join(" ")}`,
       umask: PRIVATE_UMASK,
@@ -221,7 +246,8 @@ function privateFolder(path: string, mode: number, group?: number): void {
   const stat = lstatSync(path);
   const uid = process.getuid?.() ?? stat.uid;
   // A runtime folder in a shared place could have been made by someone else first: never use it.
-  if (!stat.isDirectory() || stat.uid !== uid) throw new Error(`${path} is not a folder of this user's (uid ${uid})`);
+  if (!stat.isDirectory() || stat.uid !== uid)
+    throw new Error(`${path} is not a folder of this user's (uid ${uid})`);
   if (group !== undefined) chownSync(path, uid, group);
   chmodSync(path, mode);
 }
@@ -234,7 +260,14 @@ function privateFolder(path: string, mode: number, group?: number): void {
  */
 function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"]): void {
   privateFolder(out.state, 0o700);
-  for (const dir of [out.logs, out.workerdConfigs, out.durableObjects, out.prometheusData, join(out.state, "nginx")]) privateFolder(dir, 0o700);
+  for (const dir of [
+    out.logs,
+    out.workerdConfigs,
+    out.durableObjects,
+    out.prometheusData,
+    join(out.state, "nginx"),
+  ])
+    privateFolder(dir, 0o700);
   // Every log is its user's alone (logs of an earlier stack may have been made 0644).
   for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
   // Each Durable Object namespace's folder, as workerd made it (an earlier stack made them 0777).
@@ -250,7 +283,8 @@ function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"])
  * that a hung replica costs nginx's timeout, which counts as its failure and sends the request on
  * to the next replica, before the gateway gives up on the whole pool.
  */
-export const poolReadTimeoutMs = (settings: Settings) => Math.floor(Number(settings.gatewayVars.UPSTREAM_TIMEOUT_MS) * 0.4);
+export const poolReadTimeoutMs = (settings: Settings) =>
+  Math.floor(Number(settings.gatewayVars.UPSTREAM_TIMEOUT_MS) * 0.4);
 
 export interface RenderOptions {
   /** make bench's extra nginx location. */
@@ -259,11 +293,16 @@ export interface RenderOptions {
   drained?: string[];
 }
 
-export function renderAll(settings: Settings, topology: Topology, options: RenderOptions = {}): void {
+export function renderAll(
+  settings: Settings,
+  topology: Topology,
+  options: RenderOptions = {},
+): void {
   const { where, output: out } = topology;
   prepareFolders(out, topology.nginxWorkers);
   const processes = workerProcesses(settings, where);
-  const ofWorker = (worker: WorkerProcess["worker"]) => processes.filter((p) => p.worker === worker);
+  const ofWorker = (worker: WorkerProcess["worker"]) =>
+    processes.filter((p) => p.worker === worker);
   const [gateway] = ofWorker("gateway");
   const written = renderedFiles(out);
   const addressOf = (p: WorkerProcess | undefined) => `unix:${p!.socket}`;
@@ -272,7 +311,9 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
   const serviceAddresses = Object.fromEntries(
     VARIANTS.map((variant) => [
       readWranglerConfig(variant).name,
-      pooled(settings, variant) ? `unix:${poolSocketOf(variant, where)}` : addressOf(ofWorker(variant)[0]),
+      pooled(settings, variant)
+        ? `unix:${poolSocketOf(variant, where)}`
+        : addressOf(ofWorker(variant)[0]),
     ]),
   );
   for (const process of processes) {
@@ -283,7 +324,10 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
       configDir: where.workerdConfigs,
       trafficAddress: addressOf(process),
       opsAddress: `${topology.internalHost}:${process.opsPort}`,
-      vars: process.worker === "gateway" ? settings.gatewayVars : { ...wrangler.vars, REPLICA: process.name },
+      vars:
+        process.worker === "gateway"
+          ? settings.gatewayVars
+          : { ...wrangler.vars, REPLICA: process.name },
       secrets: localSecrets(wrangler.secrets?.required ?? []),
       serviceAddresses,
       durableObjectsDir: where.durableObjects,
@@ -295,51 +339,71 @@ export function renderAll(settings: Settings, topology: Topology, options: Rende
     ? `        # make bench only: the ceiling, nginx answering over the same TLS without any upstream.
         location = /bench/ceiling { default_type application/json; return 200 '{"prediction value":"neutral"}'; }`
     : "";
-  const nginx = renderTemplate(readFileSync(join(ROOT, "deployments/nginx/nginx.conf.template"), "utf8"), {
-    USER_DIRECTIVE: topology.nginxWorkers
-      ? `user ${topology.nginxWorkers.user};`
-      : "# No user directive: the stack runs as an ordinary user, and so do nginx's workers.",
-    RUN_DIR: where.run,
-    CERT_DIR: where.certs,
-    BIND_ADDR: topology.bindAddr,
-    HTTP_PORT: String(settings.httpPort),
-    HTTPS_PORT: String(settings.httpsPort),
-    CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
-    STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
-    GATEWAY_ADDR: `unix:${gateway!.socket}`,
-    PUBLIC_LOCATIONS: PUBLIC_PATHS.map((path) => `        location = ${path} { proxy_pass http://gateway; }`).join("\n"),
-    PUBLIC_PATHS: `${PUBLIC_PATHS.slice(0, -1).join(", ")} and ${PUBLIC_PATHS.at(-1)}`,
-    MAX_BODY_KIB: String(MAX_BODY_BYTES / 1024),
-    VARIANT_POOLS: pools
-      .map((variant) =>
-        renderTemplate(readFileSync(join(ROOT, "deployments/nginx/variant-pool.conf.template"), "utf8"), {
-          VARIANT: variant,
-          BINDING: bindingOf(variant),
-          POOL_LISTEN: `unix:${poolSocketOf(variant, where)}`,
-          POOL_READ_TIMEOUT_MS: String(poolReadTimeoutMs(settings)),
-          POOL_SERVERS: ofWorker(variant)
-            .map((p) => `        server unix:${p.socket} max_fails=1 fail_timeout=5s${options.drained?.includes(p.name) ? " down" : ""};`)
-            .join("\n"),
-        }),
-      )
-      .join("\n"),
-    BENCHMARK_LOCATIONS: benchmarkLocations,
-    SANE_REQUEST_ID: SANE_REQUEST_ID.source,
-    PROBLEM_TITLES: Object.entries(PROBLEM_TITLES)
-      .map(([status, title]) => `        ${status} "${title}";`)
-      .join("\n"),
-  });
+  const nginx = renderTemplate(
+    readFileSync(join(ROOT, "deployments/nginx/nginx.conf.template"), "utf8"),
+    {
+      USER_DIRECTIVE: topology.nginxWorkers
+        ? `user ${topology.nginxWorkers.user};`
+        : "# No user directive: the stack runs as an ordinary user, and so do nginx's workers.",
+      RUN_DIR: where.run,
+      CERT_DIR: where.certs,
+      BIND_ADDR: topology.bindAddr,
+      HTTP_PORT: String(settings.httpPort),
+      HTTPS_PORT: String(settings.httpsPort),
+      CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
+      STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
+      GATEWAY_ADDR: `unix:${gateway!.socket}`,
+      PUBLIC_LOCATIONS: PUBLIC_PATHS.map(
+        (path) => `        location = ${path} { proxy_pass http://gateway; }`,
+      ).join("\n"),
+      PUBLIC_PATHS: `${PUBLIC_PATHS.slice(0, -1).join(", ")} and ${PUBLIC_PATHS.at(-1)}`,
+      MAX_BODY_KIB: String(MAX_BODY_BYTES / 1024),
+      VARIANT_POOLS: pools
+        .map((variant) =>
+          renderTemplate(
+            readFileSync(join(ROOT, "deployments/nginx/variant-pool.conf.template"), "utf8"),
+            {
+              VARIANT: variant,
+              BINDING: bindingOf(variant),
+              POOL_LISTEN: `unix:${poolSocketOf(variant, where)}`,
+              POOL_READ_TIMEOUT_MS: String(poolReadTimeoutMs(settings)),
+              POOL_SERVERS: ofWorker(variant)
+                .map(
+                  (p) =>
+                    `        server unix:${p.socket} max_fails=1 fail_timeout=5s${options.drained?.includes(p.name) ? " down" : ""};`,
+                )
+                .join("\n"),
+            },
+          ),
+        )
+        .join("\n"),
+      BENCHMARK_LOCATIONS: benchmarkLocations,
+      SANE_REQUEST_ID: SANE_REQUEST_ID.source,
+      PROBLEM_TITLES: Object.entries(PROBLEM_TITLES)
+        .map(([status, title]) => `        ${status} "${title}";`)
+        .join("\n"),
+    },
+  );
   writeFileSync(written.nginx, nginx);
 
   // One job per worker (the gateway, each variant), a target per process; and nginx's exporter.
-  const job = (name: string, targets: string[]) => `  - job_name: ${name}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}`;
-  const prometheus = renderTemplate(readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"), {
-    RULES_FILE: join(where.root, "deployments/prometheus/rules.yml"),
-    ROLLOUT_RULES_FILE: join(where.root, "deployments/prometheus/rollout-rules.yml"),
-    SCRAPE_JOBS: [
-      job("nginx", [`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
-      ...(["gateway", ...VARIANTS] as const).map((worker) => job(worker, ofWorker(worker).map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`))),
-    ].join("\n"),
-  });
+  const job = (name: string, targets: string[]) =>
+    `  - job_name: ${name}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}`;
+  const prometheus = renderTemplate(
+    readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"),
+    {
+      RULES_FILE: join(where.root, "deployments/prometheus/rules.yml"),
+      ROLLOUT_RULES_FILE: join(where.root, "deployments/prometheus/rollout-rules.yml"),
+      SCRAPE_JOBS: [
+        job("nginx", [`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
+        ...(["gateway", ...VARIANTS] as const).map((worker) =>
+          job(
+            worker,
+            ofWorker(worker).map((p) => `${topology.scrapeHost(p.name)}:${p.opsPort}`),
+          ),
+        ),
+      ].join("\n"),
+    },
+  );
   writeFileSync(written.prometheus, prometheus);
 }

@@ -10,7 +10,15 @@ import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { nativeTopology, renderAll } from "./render.ts";
 import { STABLE } from "../../workers/manifest.ts";
-import { loadSettings, MODEL_SELECTION, pooled, ROOT, stableProcesses, variantSetting, type Settings } from "./settings.ts";
+import {
+  loadSettings,
+  MODEL_SELECTION,
+  pooled,
+  ROOT,
+  stableProcesses,
+  variantSetting,
+  type Settings,
+} from "./settings.ts";
 import { supervisorctl } from "./supervisor.ts";
 
 /** Long enough for nginx's old workers to finish their requests to a drained replica. */
@@ -19,8 +27,12 @@ const READY_TIMEOUT_MS = 30_000;
 
 async function servedVersion(opsPort: number): Promise<string | undefined> {
   try {
-    const response = await fetch(`http://127.0.0.1:${opsPort}/health`, { signal: AbortSignal.timeout(1000) });
-    return response.ok ? ((await response.json()) as { model?: { version?: string } }).model?.version : undefined;
+    const response = await fetch(`http://127.0.0.1:${opsPort}/health`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    return response.ok
+      ? ((await response.json()) as { model?: { version?: string } }).model?.version
+      : undefined;
   } catch {
     return undefined;
   }
@@ -33,21 +45,37 @@ function reloadNginx(settings: Settings, drained: string[]): void {
 
 /** Makes the stable variant serve `version`, remembering `before` for a rollback. */
 export async function switchStableModel(version: string, before: string): Promise<void> {
-  const [model, modelBefore] = [variantSetting(STABLE, "MODEL"), variantSetting(STABLE, "MODEL_BEFORE")];
+  const [model, modelBefore] = [
+    variantSetting(STABLE, "MODEL"),
+    variantSetting(STABLE, "MODEL_BEFORE"),
+  ];
   if (!pooled(loadSettings(), STABLE)) {
-    throw new Error(`${STABLE} runs one process, so restarting it would lose requests: set ${variantSetting(STABLE, "REPLICAS")}=2 or more (each replica is drained from its nginx pool in turn)`);
+    throw new Error(
+      `${STABLE} runs one process, so restarting it would lose requests: set ${variantSetting(STABLE, "REPLICAS")}=2 or more (each replica is drained from its nginx pool in turn)`,
+    );
   }
-  writeFileSync(MODEL_SELECTION, `# Written by make promote / make rollback: the model ${STABLE} serves, and the one before.\n${model}=${version}\n${modelBefore}=${before}\n`, { mode: 0o600 });
+  writeFileSync(
+    MODEL_SELECTION,
+    `# Written by make promote / make rollback: the model ${STABLE} serves, and the one before.\n${model}=${version}\n${modelBefore}=${before}\n`,
+    { mode: 0o600 },
+  );
   const env = { ...process.env, [model]: version };
   const settings = loadSettings(env);
-  execFileSync(process.execPath, ["--import", "tsx", "scripts/build.ts", STABLE], { cwd: ROOT, stdio: "inherit", env });
+  execFileSync(process.execPath, ["--import", "tsx", "scripts/build.ts", STABLE], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env,
+  });
   for (const replica of stableProcesses(settings)) {
     reloadNginx(settings, [replica.name]);
     await sleep(DRAIN_MS);
     supervisorctl("restart", replica.name);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while ((await servedVersion(replica.opsPort)) !== version) {
-      if (Date.now() > deadline) throw new Error(`${replica.name} does not serve ${version} after ${READY_TIMEOUT_MS / 1000} s; see .state/logs/${replica.name}.log`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${replica.name} does not serve ${version} after ${READY_TIMEOUT_MS / 1000} s; see .state/logs/${replica.name}.log`,
+        );
       await sleep(100);
     }
     reloadNginx(settings, []);

@@ -21,7 +21,11 @@ export const MODEL_VERSIONS = join(ROOT, "model/versions");
  * are (a clone under a 0700 home), and one folder per checkout. As root, under /run; otherwise in
  * the user's runtime folder, where nginx's workers run as that user anyway.
  */
-export function runtimeDirectory(root: string, uid = process.getuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env): string {
+export function runtimeDirectory(
+  root: string,
+  uid = process.getuid?.() ?? 0,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const checkout = createHash("sha256").update(root).digest("hex").slice(0, 12);
   const base = uid === 0 ? "/run" : (env.XDG_RUNTIME_DIR ?? env.TMPDIR ?? "/tmp");
   return join(base, `fortress-edge-${uid}-${checkout}`);
@@ -42,13 +46,17 @@ export interface WranglerConfig {
 /** Each worker's wrangler.toml, relative to the checkout: the gateway's at the top, each variant's in its folder. */
 export const WRANGLER_CONFIGS = {
   gateway: "wrangler.toml",
-  ...(Object.fromEntries(VARIANTS.map((variant) => [variant, `workers/${variant}/wrangler.toml`])) as Record<Variant, string>),
+  ...(Object.fromEntries(
+    VARIANTS.map((variant) => [variant, `workers/${variant}/wrangler.toml`]),
+  ) as Record<Variant, string>),
   "bench-inference": "bench/inference-worker/wrangler.toml",
 };
 export type WorkerName = keyof typeof WRANGLER_CONFIGS;
 
 export function readWranglerConfig(worker: WorkerName): WranglerConfig {
-  return parse(readFileSync(join(ROOT, WRANGLER_CONFIGS[worker]), "utf8")) as unknown as WranglerConfig;
+  return parse(
+    readFileSync(join(ROOT, WRANGLER_CONFIGS[worker]), "utf8"),
+  ) as unknown as WranglerConfig;
 }
 
 /** Where everything is, for a checkout at `root` whose generated state lives in `state`. */
@@ -109,7 +117,10 @@ export interface VariantSettings {
 }
 
 /** The setting of a variant: V1_MODEL, V2_REPLICAS, … */
-export const variantSetting = (variant: Variant, name: "MODEL" | "REPLICAS" | "OPS_PORT" | "MODEL_BEFORE") => `${bindingOf(variant)}_${name}`;
+export const variantSetting = (
+  variant: Variant,
+  name: "MODEL" | "REPLICAS" | "OPS_PORT" | "MODEL_BEFORE",
+) => `${bindingOf(variant)}_${name}`;
 
 /**
  * What `make promote` / `make rollback` chose (the stable variant's model, V1_MODEL, and
@@ -118,32 +129,47 @@ export const variantSetting = (variant: Variant, name: "MODEL" | "REPLICAS" | "O
  */
 export const MODEL_SELECTION = join(ROOT, ".state/model-selection.env");
 
-export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = MODEL_SELECTION): Settings {
+export function loadSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  selection = MODEL_SELECTION,
+): Settings {
   const defaults = parseEnvFile(readFileSync(join(ROOT, "deployments/settings.env"), "utf8"));
   const selected = existsSync(selection) ? parseEnvFile(readFileSync(selection, "utf8")) : {};
   const value = (key: string) => env[key] ?? selected[key] ?? defaults[key] ?? "";
-  if (value("V1_OPS_BASE_PORT")) throw new Error("V1_OPS_BASE_PORT is now V1_OPS_PORT (each variant's setting is <NAME>_OPS_PORT): rename it");
+  if (value("V1_OPS_BASE_PORT"))
+    throw new Error(
+      "V1_OPS_BASE_PORT is now V1_OPS_PORT (each variant's setting is <NAME>_OPS_PORT): rename it",
+    );
   const port = (key: string) => {
     const n = Number(value(key));
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${key}=${value(key)} is not a port`);
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw new Error(`${key}=${value(key)} is not a port`);
     return n;
   };
   const wrangler = readWranglerConfig("gateway");
   // Behind our nginx, the client's address arrives in X-Real-IP (on Cloudflare: CF-Connecting-IP).
   // Every other var of wrangler.toml can be set at start, like the settings above.
-  const gatewayVars: Record<string, string> = Object.fromEntries(Object.entries(wrangler.vars ?? {}).map(([key, fallback]) => [key, value(key) || fallback]));
+  const gatewayVars: Record<string, string> = Object.fromEntries(
+    Object.entries(wrangler.vars ?? {}).map(([key, fallback]) => [key, value(key) || fallback]),
+  );
   gatewayVars.CLIENT_IP_HEADER = "X-Real-IP";
   // Refused here, with the var's name, rather than by a gateway that would not start.
   parseGatewayConfig(gatewayVars);
   const atLeastOne = (key: string) => {
     const n = Number(value(key));
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${key}=${value(key)} must be a whole number, 1 or more`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${key}=${value(key)} must be a whole number, 1 or more`);
     return n;
   };
   const modelVersion = (key: string) => {
     const version = value(key);
-    if (!existsSync(join(MODEL_VERSIONS, version, "emotion.onnx")) || !VERSION_PATTERN.test(version)) {
-      throw new Error(`${key}=${version} is not a model version (model/versions/<version>; make models lists them)`);
+    if (
+      !existsSync(join(MODEL_VERSIONS, version, "emotion.onnx")) ||
+      !VERSION_PATTERN.test(version)
+    ) {
+      throw new Error(
+        `${key}=${version} is not a model version (model/versions/<version>; make models lists them)`,
+      );
     }
     return version;
   };
@@ -161,7 +187,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
         variant,
         {
           model: modelVersion(variantSetting(variant, "MODEL")),
-          replicas: value(variantSetting(variant, "REPLICAS")) === "" ? 1 : atLeastOne(variantSetting(variant, "REPLICAS")),
+          replicas:
+            value(variantSetting(variant, "REPLICAS")) === ""
+              ? 1
+              : atLeastOne(variantSetting(variant, "REPLICAS")),
           opsPort: port(variantSetting(variant, "OPS_PORT")),
         },
       ]),
@@ -173,7 +202,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, selection = M
   const taken = new Map<number, string>();
   for (const { name, port } of stackPorts(settings)) {
     if (port > 65535) throw new Error(`${name} would listen on ${port}, which is not a port`);
-    if (taken.has(port)) throw new Error(`${name} and ${taken.get(port)} would both listen on port ${port}: move one`);
+    if (taken.has(port))
+      throw new Error(`${name} and ${taken.get(port)} would both listen on port ${port}: move one`);
     taken.set(port, name);
   }
   return settings;
@@ -202,20 +232,33 @@ export interface WorkerProcess {
 /** The gateway, then each variant's processes: `<variant>-<i>` when it has replicas, else `<variant>`. */
 export function workerProcesses(settings: Settings, where: StackPaths = paths): WorkerProcess[] {
   return [
-    { name: "gateway", worker: "gateway", socket: join(where.run, "gateway.sock"), opsPort: settings.gatewayOpsPort },
+    {
+      name: "gateway",
+      worker: "gateway",
+      socket: join(where.run, "gateway.sock"),
+      opsPort: settings.gatewayOpsPort,
+    },
     ...VARIANTS.flatMap((variant) => {
       const { replicas, opsPort } = settings.variants[variant];
       return Array.from({ length: replicas }, (_, i) => {
         const name = replicas > 1 ? `${variant}-${i}` : variant;
-        return { name, worker: variant, socket: join(where.run, `${name}.sock`), opsPort: opsPort + i };
+        return {
+          name,
+          worker: variant,
+          socket: join(where.run, `${name}.sock`),
+          opsPort: opsPort + i,
+        };
       });
     }),
   ];
 }
 
 /** Whether a variant's processes stand behind an nginx pool (more than one replica), and its socket there. */
-export const pooled = (settings: Settings, variant: Variant) => settings.variants[variant].replicas > 1;
-export const poolSocketOf = (variant: Variant, where: StackPaths = paths) => join(where.run, `${variant}-pool.sock`);
+export const pooled = (settings: Settings, variant: Variant) =>
+  settings.variants[variant].replicas > 1;
+export const poolSocketOf = (variant: Variant, where: StackPaths = paths) =>
+  join(where.run, `${variant}-pool.sock`);
 
 /** The stable variant's processes (the ones `make promote` restarts). */
-export const stableProcesses = (settings: Settings, where: StackPaths = paths) => workerProcesses(settings, where).filter((p) => p.worker === STABLE);
+export const stableProcesses = (settings: Settings, where: StackPaths = paths) =>
+  workerProcesses(settings, where).filter((p) => p.worker === STABLE);

@@ -12,10 +12,35 @@ import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { composeFile } from "./compose.ts";
-import { certificate, ensureCertificate, ensureCredentials, ensureFeedbackSecret } from "./secrets.ts";
-import { dockerTopology, nativeTopology, programs, renderAll, rendered, supervisordConfig, type RenderOptions } from "./render.ts";
+import {
+  certificate,
+  ensureCertificate,
+  ensureCredentials,
+  ensureFeedbackSecret,
+} from "./secrets.ts";
+import {
+  dockerTopology,
+  nativeTopology,
+  programs,
+  renderAll,
+  rendered,
+  supervisordConfig,
+  type RenderOptions,
+} from "./render.ts";
 import { supervisorctl } from "./supervisor.ts";
-import { loadSettings, MODEL_SELECTION, parseEnvFile, paths, poolSocketOf, pooled, ROOT, stackPorts, variantSetting, workerProcesses, type Settings } from "./settings.ts";
+import {
+  loadSettings,
+  MODEL_SELECTION,
+  parseEnvFile,
+  paths,
+  poolSocketOf,
+  pooled,
+  ROOT,
+  stackPorts,
+  variantSetting,
+  workerProcesses,
+  type Settings,
+} from "./settings.ts";
 import { switchStableModel } from "./rollout.ts";
 import { CANDIDATE, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
@@ -46,7 +71,9 @@ function httpProbe(program: string, url: string, expect?: string): Probe {
  * has left one out (for fail_timeout, after a failed attempt).
  */
 function poolProbe(settings: Settings, variant: Variant): Probe {
-  const replicas = workerProcesses(settings).filter((p) => p.worker === variant).map((p) => p.name);
+  const replicas = workerProcesses(settings)
+    .filter((p) => p.worker === variant)
+    .map((p) => p.name);
   const socketPath = poolSocketOf(variant);
   return {
     program: "nginx",
@@ -64,29 +91,44 @@ function poolProbe(settings: Settings, variant: Variant): Probe {
 
 /** The workerd processes' own health, each on its ops port: the gateway's says "ok" only when it reaches every variant. */
 const workerProbes = (settings: Settings): Probe[] =>
-  workerProcesses(settings).map((p) => httpProbe(p.name, `http://127.0.0.1:${p.opsPort}/health`, p.worker === "gateway" ? '"status":"ok"' : undefined));
+  workerProcesses(settings).map((p) =>
+    httpProbe(
+      p.name,
+      `http://127.0.0.1:${p.opsPort}/health`,
+      p.worker === "gateway" ? '"status":"ok"' : undefined,
+    ),
+  );
 
 function probes(settings: Settings): Probe[] {
   return [
     ...workerProbes(settings),
     httpProbe("nginx", `https://127.0.0.1:${settings.httpsPort}/health`),
-    ...VARIANTS.filter((variant) => pooled(settings, variant)).map((variant) => poolProbe(settings, variant)),
+    ...VARIANTS.filter((variant) => pooled(settings, variant)).map((variant) =>
+      poolProbe(settings, variant),
+    ),
     httpProbe("nginx-exporter", `http://127.0.0.1:${settings.exporterPort}/metrics`, "nginx_up 1"),
     httpProbe("prometheus", `http://127.0.0.1:${settings.prometheusPort}/-/ready`),
   ];
 }
 
 /** GET with a short timeout; HTTPS verified against our certificate; over a unix socket if given one. */
-export function httpGet(url: string, options: { timeoutMs?: number; socketPath?: string } = {}): Promise<{ status: number; body: string }> {
+export function httpGet(
+  url: string,
+  options: { timeoutMs?: number; socketPath?: string } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const secure = url.startsWith("https:");
     const tls = secure ? { ca: readFileSync(certificate.cert), servername: "localhost" } : {};
-    const req = (secure ? httpsRequest : httpRequest)(url, { ...tls, socketPath: options.socketPath, timeout: options.timeoutMs ?? 2000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = (secure ? httpsRequest : httpRequest)(
+      url,
+      { ...tls, socketPath: options.socketPath, timeout: options.timeoutMs ?? 2000 },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
     req.end();
@@ -111,7 +153,9 @@ function supervisordRunning(): boolean {
  * target checks them (installing what is missing, as root), so a direct run checks the same.
  */
 function checkTools(): void {
-  const check = spawnSync("make", ["--no-print-directory", "-s", "-C", ROOT, "system-packages"], { encoding: "utf8" });
+  const check = spawnSync("make", ["--no-print-directory", "-s", "-C", ROOT, "system-packages"], {
+    encoding: "utf8",
+  });
   if (check.status !== 0) throw new Error(`${(check.stdout + check.stderr).trim()}`);
 }
 
@@ -122,15 +166,22 @@ function checkTools(): void {
 function checkPorts(settings: Settings): void {
   if (process.getuid?.() === 0) return;
   const lowest = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
-  const privileged = Object.entries({ HTTPS_PORT: settings.httpsPort, HTTP_PORT: settings.httpPort }).filter(([, port]) => port < lowest);
+  const privileged = Object.entries({
+    HTTPS_PORT: settings.httpsPort,
+    HTTP_PORT: settings.httpPort,
+  }).filter(([, port]) => port < lowest);
   if (privileged.length > 0) {
     const moved = privileged.map(([name, port]) => `${name}=${port + 8000}`).join(" ");
-    throw new Error(`${privileged.map(([name, port]) => `${name} ${port}`).join(" and ")} needs root; as this user, move it: ${moved} make start-project`);
+    throw new Error(
+      `${privileged.map(([name, port]) => `${name} ${port}`).join(" and ")} needs root; as this user, move it: ${moved} make start-project`,
+    );
   }
 }
 
 function printWelcome(settings: Settings): void {
-  const host = ["0.0.0.0", "127.0.0.1"].includes(settings.bindAddr) ? "localhost" : settings.bindAddr;
+  const host = ["0.0.0.0", "127.0.0.1"].includes(settings.bindAddr)
+    ? "localhost"
+    : settings.bindAddr;
   const https = `https://${host}${settings.httpsPort === 443 ? "" : `:${settings.httpsPort}`}`;
   console.log(`
 Fortress Edge is up.
@@ -176,7 +227,9 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   await renderNative(settings, options);
   // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's child
   // processes have): nginx's own output goes nowhere here, its errors to standard error.
-  execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   execFileSync("promtool", ["check", "config", rendered.prometheus], { stdio: "pipe" });
   for (const p of workerProcesses(settings)) rmSync(p.socket, { force: true });
   for (const variant of VARIANTS) rmSync(poolSocketOf(variant), { force: true });
@@ -184,20 +237,31 @@ async function start(options: { benchmark: boolean }): Promise<void> {
 
   // What waits for the workerd processes is started once they answer; then everything must be healthy.
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  let failing = await waitUntilHealthy(workerProbes(settings).filter((probe) => probe.program !== "gateway"), deadline);
+  let failing = await waitUntilHealthy(
+    workerProbes(settings).filter((probe) => probe.program !== "gateway"),
+    deadline,
+  );
   if (failing.length === 0) {
     // One at a time: supervisorctl returns once each is running (startsecs).
-    for (const p of programs(settings).filter((p) => p.startsOnceWorkersAnswer).sort((a, b) => a.priority - b.priority)) supervisorctl("start", p.name);
+    for (const p of programs(settings)
+      .filter((p) => p.startsOnceWorkersAnswer)
+      .sort((a, b) => a.priority - b.priority))
+      supervisorctl("start", p.name);
     failing = await waitUntilHealthy(probes(settings), deadline);
   }
   if (failing.length > 0) {
     console.error(`\nThe stack did not become healthy within ${READY_TIMEOUT_MS / 1000} s:`);
-    for (const probe of failing) console.error(`  ${probe.program}: ${probe.target} failed; log: ${join(paths.logs, `${probe.program}.log`)}`);
+    for (const probe of failing)
+      console.error(
+        `  ${probe.program}: ${probe.target} failed; log: ${join(paths.logs, `${probe.program}.log`)}`,
+      );
     await stop();
     process.exit(1);
   }
   const processCount = new Set(probes(settings).map((probe) => probe.program)).size;
-  console.log(`All ${processCount} processes healthy, every replica answering through its nginx pool, in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(
+    `All ${processCount} processes healthy, every replica answering through its nginx pool, in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
+  );
   printWelcome(settings);
 }
 
@@ -205,7 +269,10 @@ async function start(options: { benchmark: boolean }): Promise<void> {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
   });
 }
@@ -222,7 +289,11 @@ async function stop(): Promise<void> {
   } else {
     console.log("The stack was not running.");
   }
-  const open = (await Promise.all(stackPorts(settings).map(async ({ port }) => ((await listening(port)) ? port : undefined)))).filter(Boolean);
+  const open = (
+    await Promise.all(
+      stackPorts(settings).map(async ({ port }) => ((await listening(port)) ? port : undefined)),
+    )
+  ).filter(Boolean);
   if (open.length > 0) throw new Error(`still listening after stop: port(s) ${open.join(", ")}`);
   // Sockets and PID files mean nothing once everything has stopped; the folder is made anew at start.
   rmSync(paths.run, { recursive: true, force: true });
@@ -249,11 +320,14 @@ async function status(): Promise<void> {
   const results = await Promise.all(list.map(healthy));
   console.log(`${"process".padEnd(16)}${"supervisor".padEnd(40)}health`);
   list.forEach((probe, i) => {
-    console.log(`${probe.program.padEnd(16)}${(states.get(probe.program) ?? "?").padEnd(40)}${results[i] ? "healthy" : "UNHEALTHY"} (${probe.target})`);
+    console.log(
+      `${probe.program.padEnd(16)}${(states.get(probe.program) ?? "?").padEnd(40)}${results[i] ? "healthy" : "UNHEALTHY"} (${probe.target})`,
+    );
   });
   // Programs with nothing to probe (the watchdog): supervisord's word only.
   for (const [program, state] of states) {
-    if (!list.some((probe) => probe.program === program)) console.log(`${program.padEnd(16)}${state.padEnd(40)}-`);
+    if (!list.some((probe) => probe.program === program))
+      console.log(`${program.padEnd(16)}${state.padEnd(40)}-`);
   }
   if (results.some((ok) => !ok)) process.exitCode = 1;
 }
@@ -286,24 +360,33 @@ async function renderDocker(): Promise<void> {
 async function promote(): Promise<void> {
   if (!supervisordRunning()) throw new Error("the stack is not running (make start-project)");
   const settings = loadSettings();
-  const [serving, candidate] = [settings.variants[STABLE].model, settings.variants[CANDIDATE].model];
-  if (serving === candidate) throw new Error(`${STABLE} already serves ${CANDIDATE}'s model, ${serving}`);
+  const [serving, candidate] = [
+    settings.variants[STABLE].model,
+    settings.variants[CANDIDATE].model,
+  ];
+  if (serving === candidate)
+    throw new Error(`${STABLE} already serves ${CANDIDATE}'s model, ${serving}`);
   await switchStableModel(candidate, serving);
-  console.log(`promoted: ${STABLE} serves ${candidate} (was ${serving}; make rollback returns to it)`);
+  console.log(
+    `promoted: ${STABLE} serves ${candidate} (was ${serving}; make rollback returns to it)`,
+  );
 }
 
 /** The stable variant goes back to the model it served before the last promote: `make rollback`. */
 async function rollback(): Promise<void> {
   if (!supervisordRunning()) throw new Error("the stack is not running (make start-project)");
   const serving = loadSettings().variants[STABLE].model;
-  const before = loadSettings({ ...process.env, [variantSetting(STABLE, "MODEL")]: modelBefore() }).variants[STABLE].model;
+  const before = loadSettings({ ...process.env, [variantSetting(STABLE, "MODEL")]: modelBefore() })
+    .variants[STABLE].model;
   if (before === serving) throw new Error(`${STABLE} already serves ${before}`);
   await switchStableModel(before, serving);
   console.log(`rolled back: ${STABLE} serves ${before} (was ${serving})`);
 }
 
 function modelBefore(): string {
-  const selection = existsSync(MODEL_SELECTION) ? parseEnvFile(readFileSync(MODEL_SELECTION, "utf8")) : {};
+  const selection = existsSync(MODEL_SELECTION)
+    ? parseEnvFile(readFileSync(MODEL_SELECTION, "utf8"))
+    : {};
   const before = selection[variantSetting(STABLE, "MODEL_BEFORE")];
   if (!before) throw new Error("nothing to roll back to: no make promote has been made");
   return before;
@@ -332,7 +415,9 @@ const commands: Record<string, () => Promise<void>> = {
 };
 const run = commands[command ?? ""];
 if (!run) {
-  console.error("usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render | render-docker | compose | promote | rollback");
+  console.error(
+    "usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render | render-docker | compose | promote | rollback",
+  );
   process.exit(2);
 }
 run().catch((error: Error) => {

@@ -8,8 +8,14 @@ import { rendered } from "./render.ts";
  * is not running, which is an answer, not a failure.
  */
 function run(args: string[]) {
-  const result = spawnSync("supervisorctl", ["-c", rendered.supervisord, ...args], { encoding: "utf8" });
-  return { status: result.status, said: (result.stdout + result.stderr).trim(), stdout: result.stdout.trim() };
+  const result = spawnSync("supervisorctl", ["-c", rendered.supervisord, ...args], {
+    encoding: "utf8",
+  });
+  return {
+    status: result.status,
+    said: (result.stdout + result.stderr).trim(),
+    stdout: result.stdout.trim(),
+  };
 }
 
 export function supervisorctl(...args: string[]): string {
@@ -27,6 +33,7 @@ export function supervisorctl(...args: string[]): string {
 export function pidOf(program: string): number {
   const { said } = run(["pid", program]);
   const pid = Number(said);
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${program} is not running (supervisorctl pid said ${JSON.stringify(said)})`);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new Error(`${program} is not running (supervisorctl pid said ${JSON.stringify(said)})`);
   return pid;
 }

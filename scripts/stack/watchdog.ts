@@ -47,7 +47,9 @@ function logEvent(fields: Record<string, string | number>): void {
 
 async function answers(port: number): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const response = await fetch(`http://127.0.0.1:${port}/health`, {
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
     await response.body?.cancel();
     return response.ok;
   } catch {
@@ -80,7 +82,13 @@ async function probeForever(processes: Watched[]): Promise<never> {
         p.failures = pid !== 0 && pid === p.failingPid ? p.failures + 1 : 1;
         p.failingPid = pid;
         if (p.failures < FAILURES_BEFORE_RESTART || pid === 0) return;
-        logEvent({ event: "restart_unhealthy", program: p.program, pid, failed_probes: p.failures, port: p.port });
+        logEvent({
+          event: "restart_unhealthy",
+          program: p.program,
+          pid,
+          failed_probes: p.failures,
+          port: p.port,
+        });
         // SIGKILL: a stopped or hung process does not act on TERM; supervisord restarts it (autorestart).
         try {
           process.kill(pid, "SIGKILL");
@@ -117,11 +125,16 @@ async function accepts(port: number): Promise<boolean> {
  */
 function wakeSupervisord(socketPath: string): Promise<void> {
   return new Promise((resolve) => {
-    const call = request({ socketPath, path: "/RPC2", method: "POST", headers: { "Content-Type": "text/xml" } }, (response) => {
-      response.resume().once("end", resolve);
-    });
+    const call = request(
+      { socketPath, path: "/RPC2", method: "POST", headers: { "Content-Type": "text/xml" } },
+      (response) => {
+        response.resume().once("end", resolve);
+      },
+    );
     call.once("error", () => resolve());
-    call.end(`<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName><params/></methodCall>`);
+    call.end(
+      `<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName><params/></methodCall>`,
+    );
   });
 }
 
@@ -152,6 +165,12 @@ const watched = programs.map((argument) => {
   if (!supervisorSocket || !program || !/^\d+$/.test(port ?? "")) {
     throw new Error(`usage: watchdog.ts SUPERVISOR_SOCKET PROGRAM=OPS_PORT …, not ${argument}`);
   }
-  return { program, port: Number(port), failures: 0, failingPid: 0, watchedFrom: Date.now() + GRACE_MS };
+  return {
+    program,
+    port: Number(port),
+    failures: 0,
+    failingPid: 0,
+    watchedFrom: Date.now() + GRACE_MS,
+  };
 });
 await Promise.all([probeForever(watched), ...watched.map((p) => sentinel(p, supervisorSocket!))]);

@@ -56,13 +56,23 @@ function required<T>(value: T | undefined, what: string): T {
 export function workerdConfig(spec: WorkerdProcessConfig): string {
   const config = readWranglerConfig(spec.worker);
   const where = `${WRANGLER_CONFIGS[spec.worker]}`;
-  const sqliteClasses = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
+  const sqliteClasses = new Set(
+    (config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []),
+  );
   const durableObjects = config.durable_objects?.bindings ?? [];
 
   const bindings = [
-    ...Object.keys(config.vars ?? {}).map((name) => `(name = ${quote(name)}, text = ${quote(required(spec.vars[name], `value for ${name} (${where} [vars])`))})`),
-    ...(config.secrets?.required ?? []).map((name) => `(name = ${quote(name)}, text = ${quote(required(spec.secrets[name], `value for the secret ${name} (${where})`))})`),
-    ...durableObjects.map((d) => `(name = ${quote(d.name)}, durableObjectNamespace = ${quote(d.class_name)})`),
+    ...Object.keys(config.vars ?? {}).map(
+      (name) =>
+        `(name = ${quote(name)}, text = ${quote(required(spec.vars[name], `value for ${name} (${where} [vars])`))})`,
+    ),
+    ...(config.secrets?.required ?? []).map(
+      (name) =>
+        `(name = ${quote(name)}, text = ${quote(required(spec.secrets[name], `value for the secret ${name} (${where})`))})`,
+    ),
+    ...durableObjects.map(
+      (d) => `(name = ${quote(d.name)}, durableObjectNamespace = ${quote(d.class_name)})`,
+    ),
     ...(config.services ?? []).map((s) =>
       s.entrypoint
         ? `(name = ${quote(s.binding)}, service = (name = ${quote(s.service)}, entrypoint = ${quote(s.entrypoint)}))`
@@ -72,19 +82,27 @@ export function workerdConfig(spec: WorkerdProcessConfig): string {
   const services = [
     `(name = "main", worker = .worker)`,
     ...(config.services ?? []).map(
-      (s) => `(name = ${quote(s.service)}, external = (address = ${quote(required(spec.serviceAddresses[s.service], `address for the service ${s.service} (${where})`))}, http = ()))`,
+      (s) =>
+        `(name = ${quote(s.service)}, external = (address = ${quote(required(spec.serviceAddresses[s.service], `address for the service ${s.service} (${where})`))}, http = ()))`,
     ),
     ...(durableObjects.length > 0
-      ? [`(name = "do-disk", disk = (path = ${quote(required(spec.durableObjectsDir, `Durable Objects folder (${where})`))}, writable = true))`]
+      ? [
+          `(name = "do-disk", disk = (path = ${quote(required(spec.durableObjectsDir, `Durable Objects folder (${where})`))}, writable = true))`,
+        ]
       : []),
   ];
   const sockets = [
     `(name = "http", address = ${quote(spec.trafficAddress)}, http = (), service = "main")`,
-    ...(spec.opsAddress ? [`(name = "ops", address = ${quote(spec.opsAddress)}, http = (), service = (name = "main", entrypoint = ${quote(OPS_ENTRYPOINT)}))`] : []),
+    ...(spec.opsAddress
+      ? [
+          `(name = "ops", address = ${quote(spec.opsAddress)}, http = (), service = (name = "main", entrypoint = ${quote(OPS_ENTRYPOINT)}))`,
+        ]
+      : []),
   ];
   // capnp resolves `embed` paths relative to the config file (an absolute one is not read).
   const modules = bundleModules(spec.bundle.here).map(
-    (m) => `(name = ${quote(m.name)}, ${m.type} = embed ${quote(relative(spec.configDir, join(spec.bundle.seenAt, m.name)))})`,
+    (m) =>
+      `(name = ${quote(m.name)}, ${m.type} = embed ${quote(relative(spec.configDir, join(spec.bundle.seenAt, m.name)))})`,
   );
   const namespaces =
     durableObjects.length > 0

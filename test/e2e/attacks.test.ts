@@ -13,7 +13,17 @@ import { describe, expect, it } from "vitest";
 import { certificate } from "../../scripts/stack/secrets.ts";
 import { paths, poolSocketOf, pooled, workerProcesses } from "../../scripts/stack/settings.ts";
 import { VARIANTS } from "../../workers/manifest.ts";
-import { basicAuth, call, credentials, freshClient, percentile, predict, prometheusValue, settings, type Reply } from "./client.ts";
+import {
+  basicAuth,
+  call,
+  credentials,
+  freshClient,
+  percentile,
+  predict,
+  prometheusValue,
+  settings,
+  type Reply,
+} from "./client.ts";
 
 const processes = workerProcesses(settings);
 const ca = readFileSync(certificate.cert);
@@ -21,16 +31,18 @@ const ca = readFileSync(certificate.cert);
 /** A GET over a unix socket, as a local process that found the socket would send it. */
 function overUnixSocket(socketPath: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath, path, headers: { Host: "localhost" }, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const req = httpRequest(
+      { socketPath, path, headers: { Host: "localhost" }, timeout: 5000 },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`timeout: ${socketPath}`)));
     req.on("error", reject);
     req.end();
   });
 }
-
 
 /** A signed-in request from a fresh address (its own budget never runs out): its status and time. */
 async function signedIn(): Promise<{ status: number; ms: number }> {
@@ -61,7 +73,9 @@ async function wrongPasswordFlood(addresses: number, perAddressPerSecond: number
     for (let round = 0; round < burst; round++) {
       for (const [i, from] of attackers.entries()) {
         const auth = basicAuth(credentials.user, `guess-${round}-${i}-${Math.random()}`);
-        sends.push(predict("let me in", { from, auth }).then((reply) => void floodAnswers.push(reply)));
+        sends.push(
+          predict("let me in", { from, auth }).then((reply) => void floodAnswers.push(reply)),
+        );
       }
       await sleep(1000 / perAddressPerSecond);
     }
@@ -76,7 +90,13 @@ async function wrongPasswordFlood(addresses: number, perAddressPerSecond: number
     await sleep(100);
   }
   await flood;
-  return { floodAnswers, signedInMs, signedInStatuses, baselineMs, floodSeconds: (Date.now() - floodStarted) / 1000 };
+  return {
+    floodAnswers,
+    signedInMs,
+    signedInStatuses,
+    baselineMs,
+    floodSeconds: (Date.now() - floodStarted) / 1000,
+  };
 }
 
 /** Opens a TLS connection from `from` that sends a POST's headers and only part of its body. */
@@ -84,7 +104,9 @@ function slowPost(from: string): Promise<{ socket: TLSSocket; firstAnswer: Promi
   return new Promise((resolve, reject) => {
     const tcp = netConnect({ host: "127.0.0.1", port: settings.httpsPort, localAddress: from });
     const socket = connect({ socket: tcp, ca, servername: "localhost" }, () => {
-      socket.write(`POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\nAuthorization: ${basicAuth()}\r\n\r\n{"sen`);
+      socket.write(
+        `POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\nAuthorization: ${basicAuth()}\r\n\r\n{"sen`,
+      );
       const firstAnswer = new Promise<string>((answered) => {
         socket.once("data", (chunk) => answered(chunk.toString()));
         socket.once("close", () => answered(""));
@@ -103,7 +125,11 @@ const attacks: [string, () => Promise<void>][] = [
         const reply = await call("/predict", {
           httpPort: p.opsPort,
           method: "POST",
-          headers: { "Content-Type": "application/json", Authorization: basicAuth(), "X-Real-IP": "203.0.113.7" },
+          headers: {
+            "Content-Type": "application/json",
+            Authorization: basicAuth(),
+            "X-Real-IP": "203.0.113.7",
+          },
           body: JSON.stringify({ sentence: "free prediction?" }),
         });
         expect(reply.status, p.name).toBe(404);
@@ -116,10 +142,15 @@ const attacks: [string, () => Promise<void>][] = [
     async () => {
       for (const p of processes) {
         expect(await overUnixSocket(p.socket, "/metrics"), p.name).toBe(404);
-        expect((await call("/metrics", { httpPort: p.opsPort })).status, `${p.name} ops port`).toBe(200);
+        expect((await call("/metrics", { httpPort: p.opsPort })).status, `${p.name} ops port`).toBe(
+          200,
+        );
       }
       for (const variant of VARIANTS.filter((v) => pooled(settings, v))) {
-        expect(await overUnixSocket(poolSocketOf(variant), "/metrics"), `nginx's ${variant} pool`).toBe(404);
+        expect(
+          await overUnixSocket(poolSocketOf(variant), "/metrics"),
+          `nginx's ${variant} pool`,
+        ).toBe(404);
       }
     },
   ],
@@ -127,24 +158,34 @@ const attacks: [string, () => Promise<void>][] = [
     "a wrong-password flood from 200 addresses leaves a signed-in client served, and costs only a budget of hashes",
     async () => {
       const throttledBefore = await prometheusValue("fortress_auth_throttled_total");
-      const { floodAnswers, signedInMs, signedInStatuses, baselineMs, floodSeconds } = await wrongPasswordFlood(200, 1);
+      const { floodAnswers, signedInMs, signedInStatuses, baselineMs, floodSeconds } =
+        await wrongPasswordFlood(200, 1);
       const statuses = new Set(floodAnswers.map((r) => r.status));
       expect([...statuses].sort()).toEqual([401, 429]);
-      const throttled = floodAnswers.filter((r) => r.status === 429 && r.json().detail.includes("sign-in"));
+      const throttled = floodAnswers.filter(
+        (r) => r.status === 429 && r.json().detail.includes("sign-in"),
+      );
       expect(throttled.length).toBeGreaterThan(0);
-      for (const reply of throttled) expect(Number(reply.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+      for (const reply of throttled)
+        expect(Number(reply.headers["retry-after"])).toBeGreaterThanOrEqual(1);
       // Each 401 is a password hashed (every guess is new): at most the budget's over the flood,
       // whatever the machine's speed (its burst is a second's worth; another second of slack).
       const hashesPerSecond = Number(settings.gatewayVars.AUTH_HASHES_PER_SECOND);
-      expect(floodAnswers.filter((r) => r.status === 401).length).toBeLessThanOrEqual(hashesPerSecond * (floodSeconds + 2));
+      expect(floodAnswers.filter((r) => r.status === 401).length).toBeLessThanOrEqual(
+        hashesPerSecond * (floodSeconds + 2),
+      );
       expect(signedInStatuses.length).toBeGreaterThanOrEqual(10);
       expect(signedInStatuses.filter((s) => s !== 200)).toEqual([]);
       // A stall check against this machine's own baseline, not a speed target (make bench has the
       // figures). Before the hash budget, signed-in requests waited seconds behind the hashing.
       // Without the budget the flood's 1,000 hashes hold the isolate for ~20 s: seconds of waiting.
-      expect(percentile(signedInMs, 90)).toBeLessThan(Math.max(2500, 10 * percentile(baselineMs, 90)));
+      expect(percentile(signedInMs, 90)).toBeLessThan(
+        Math.max(2500, 10 * percentile(baselineMs, 90)),
+      );
       await sleep(6000); // a scrape
-      expect(await prometheusValue("fortress_auth_throttled_total")).toBeGreaterThan(throttledBefore);
+      expect(await prometheusValue("fortress_auth_throttled_total")).toBeGreaterThan(
+        throttledBefore,
+      );
     },
   ],
   [
@@ -168,12 +209,18 @@ const attacks: [string, () => Promise<void>][] = [
       const mode = (path: string) => statSync(path).mode & 0o7777;
       // The runtime folder: the stack's user, and nginx's workers' group (as root) read and enter it.
       expect(mode(paths.run) & 0o007, paths.run).toBe(0);
-      if (process.getuid?.() === 0) expect(statSync(paths.run).gid).toBe(Number(execFileSync("id", ["-g", "www-data"], { encoding: "utf8" })));
+      if (process.getuid?.() === 0)
+        expect(statSync(paths.run).gid).toBe(
+          Number(execFileSync("id", ["-g", "www-data"], { encoding: "utf8" })),
+        );
       for (const p of processes) expect(mode(p.socket) & 0o007, p.socket).toBe(0);
-      for (const entry of readdirSync(paths.run)) expect(mode(join(paths.run, entry)) & 0o777, entry).not.toBe(0o777);
+      for (const entry of readdirSync(paths.run))
+        expect(mode(join(paths.run, entry)) & 0o777, entry).not.toBe(0o777);
       // Everything else of the stack: its user's alone.
-      for (const folder of [paths.state, paths.durableObjects, paths.secrets]) expect(mode(folder), folder).toBe(0o700);
-      for (const file of readdirSync(paths.secrets)) expect(mode(join(paths.secrets, file)), file).toBe(0o600);
+      for (const folder of [paths.state, paths.durableObjects, paths.secrets])
+        expect(mode(folder), folder).toBe(0o700);
+      for (const file of readdirSync(paths.secrets))
+        expect(mode(join(paths.secrets, file)), file).toBe(0o600);
     },
   ],
   [
@@ -183,9 +230,13 @@ const attacks: [string, () => Promise<void>][] = [
       const open: TLSSocket[] = [];
       try {
         const slow = [];
-        for (let i = 0; i < settings.connectionsPerAddress + 10; i++) slow.push(await slowPost(attacker));
+        for (let i = 0; i < settings.connectionsPerAddress + 10; i++)
+          slow.push(await slowPost(attacker));
         open.push(...slow.map((s) => s.socket));
-        const refused = await Promise.race([Promise.all(slow.slice(-10).map((s) => s.firstAnswer)), sleep(5000).then(() => [])]);
+        const refused = await Promise.race([
+          Promise.all(slow.slice(-10).map((s) => s.firstAnswer)),
+          sleep(5000).then(() => []),
+        ]);
         expect(refused).toHaveLength(10);
         for (const answer of refused) expect(answer).toMatch(/^HTTP\/1\.1 429 /);
         expect((await predict("I get in", { from: freshClient() })).status).toBe(200);

@@ -17,7 +17,11 @@ export const settings = loadSettings();
 const execFile = promisify(execFileCallback);
 /** A command of the stack's script (start, stop, promote, …), as make runs it, with this process's settings. */
 export const stack = (command: string) =>
-  execFile(process.execPath, ["--import", "tsx", "scripts/stack/stack.ts", command], { cwd: ROOT, timeout: 120_000, encoding: "utf8" });
+  execFile(process.execPath, ["--import", "tsx", "scripts/stack/stack.ts", command], {
+    cwd: ROOT,
+    timeout: 120_000,
+    encoding: "utf8",
+  });
 export const credentials = readCredentials();
 const ca = readFileSync(certificate.cert);
 
@@ -62,7 +66,12 @@ export function call(path: string, options: CallOptions = {}): Promise<Reply> {
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
           const body = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body),
+          });
         });
       },
     );
@@ -95,13 +104,20 @@ export function freshClient(): string {
   return `127.${1 + (Math.floor(n / 62_500) % 254)}.${Math.floor(n / 250) % 250}.${2 + (n % 250)}`;
 }
 
-export function predict(sentence: unknown, options: CallOptions & { auth?: string | null } = {}): Promise<Reply> {
+export function predict(
+  sentence: unknown,
+  options: CallOptions & { auth?: string | null } = {},
+): Promise<Reply> {
   const auth = options.auth === undefined ? basicAuth() : options.auth;
   return call("/predict", {
     method: "POST",
     from: options.from ?? freshClient(),
     body: options.body ?? JSON.stringify({ sentence }),
-    headers: { "Content-Type": "application/json", ...(auth ? { Authorization: auth } : {}), ...options.headers },
+    headers: {
+      "Content-Type": "application/json",
+      ...(auth ? { Authorization: auth } : {}),
+      ...options.headers,
+    },
   });
 }
 
@@ -111,13 +127,18 @@ export async function prometheusValue(query: string): Promise<number> {
   return Number(result?.value[1] ?? 0);
 }
 
-export async function prometheusQuery(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const reply = await call(`/api/v1/query?query=${encodeURIComponent(query)}`, { httpPort: settings.prometheusPort });
+export async function prometheusQuery(
+  query: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const reply = await call(`/api/v1/query?query=${encodeURIComponent(query)}`, {
+    httpPort: settings.prometheusPort,
+  });
   return reply.json().data.result;
 }
 
 /** The p-th percentile (nearest rank) of some measurements. */
-export const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil((values.length * p) / 100) - 1]!;
+export const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.ceil((values.length * p) / 100) - 1]!;
 
 /**
  * `rps` requests a second for `seconds`, round-robin over just enough client addresses that none
@@ -129,7 +150,10 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
   const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
   const refill = Number(settings.gatewayVars.RATE_LIMIT_RPS);
   const longest = during ? 3 * seconds : seconds;
-  const clients = Array.from({ length: Math.ceil(((rps * longest) / (burst + refill * longest)) * 1.25) }, freshClient);
+  const clients = Array.from(
+    { length: Math.ceil(((rps * longest) / (burst + refill * longest)) * 1.25) },
+    freshClient,
+  );
   /** Each request that did not get a 200: when it was sent (ms from the start), and what it got. */
   const failed: { sentAtMs: number; reply?: Reply; error?: string }[] = [];
   /** Each request that got a 200: when it was sent, and the model version that answered. */
@@ -139,8 +163,13 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
   let sent = 0;
   const started = Date.now();
   let actionEndedAt = during ? Infinity : 0;
-  const action = during ? sleep(1000).then(during).finally(() => (actionEndedAt = Date.now())) : Promise.resolve();
-  const goOn = () => sent < rps * seconds || (Date.now() < actionEndedAt + 1000 && sent < rps * longest);
+  const action = during
+    ? sleep(1000)
+        .then(during)
+        .finally(() => (actionEndedAt = Date.now()))
+    : Promise.resolve();
+  const goOn = () =>
+    sent < rps * seconds || (Date.now() < actionEndedAt + 1000 && sent < rps * longest);
   let lastSentAt = started;
   while (goOn()) {
     lastSentAt = Date.now();
@@ -161,7 +190,9 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
     await sleep(Math.max(0, started + (sent * 1000) / rps - Date.now()));
   }
   await Promise.all([...pending, action]);
-  const failures = failed.map((f) => f.error ?? `${f.reply!.status} ${f.reply!.body.slice(0, 120)}`);
+  const failures = failed.map(
+    (f) => f.error ?? `${f.reply!.status} ${f.reply!.body.slice(0, 120)}`,
+  );
   /** How long the load went on after `during` ended: under a second only when its bound cut it short. */
   const afterActionMs = lastSentAt - actionEndedAt;
   return { sent, failures, failed, served, latenciesMs, started, afterActionMs };

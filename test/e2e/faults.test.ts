@@ -12,10 +12,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderAll, nativeTopology, rendered } from "../../scripts/stack/render.ts";
 import { loadSettings, workerProcesses } from "../../scripts/stack/settings.ts";
 import { pidOf, supervisorctl } from "../../scripts/stack/supervisor.ts";
-import { call, freshClient, percentile, predict, settings, steadyLoad, type Reply } from "./client.ts";
+import { call, freshClient, percentile, predict, settings, steadyLoad } from "./client.ts";
 
-
-const opsPortOf = (program: string) => workerProcesses(settings).find((p) => p.name === program)!.opsPort;
+const opsPortOf = (program: string) =>
+  workerProcesses(settings).find((p) => p.name === program)!.opsPort;
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();
@@ -34,9 +34,15 @@ describe("faults", () => {
     const { afterActionMs, failures } = await steadyLoad(100, 20, async () => {
       process.kill(oldPid, "SIGKILL");
       const opsPort = opsPortOf(victim);
-      restartedInMs = await until(async () => pidOf(victim) !== oldPid && (await call("/health", { httpPort: opsPort })).status === 200, 5000);
+      restartedInMs = await until(
+        async () =>
+          pidOf(victim) !== oldPid && (await call("/health", { httpPort: opsPort })).status === 200,
+        5000,
+      );
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(900);
+    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
+      900,
+    );
     expect(failures).toEqual([]);
     expect(restartedInMs).toBeGreaterThanOrEqual(0);
     expect(restartedInMs).toBeLessThanOrEqual(5000);
@@ -55,11 +61,16 @@ describe("faults", () => {
         if (pidOf(victim) === hungPid) process.kill(hungPid, "SIGCONT");
       }
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(900);
+    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
+      900,
+    );
     expect(failures).toEqual([]);
     expect(percentile(latenciesMs, 99)).toBeLessThanOrEqual(3000);
     expect(replacedInMs).toBeGreaterThanOrEqual(0);
-    await until(async () => (await call("/health", { httpPort: opsPortOf(victim) })).status === 200, 10_000);
+    await until(
+      async () => (await call("/health", { httpPort: opsPortOf(victim) })).status === 200,
+      10_000,
+    );
   }, 120_000);
 
   it("answers only 503 problems with Retry-After, for at most 1.5 s, when the gateway is killed with -9 under 100 req/s", async () => {
@@ -69,9 +80,14 @@ describe("faults", () => {
       // Polled over HTTP, not with supervisorctl: any supervisorctl call would itself make
       // supervisord notice the exit sooner, and hide a slow restart.
       await sleep(50);
-      await until(async () => (await call("/health", { httpPort: settings.gatewayOpsPort })).status === 200, 5000);
+      await until(
+        async () => (await call("/health", { httpPort: settings.gatewayOpsPort })).status === 200,
+        5000,
+      );
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(900);
+    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
+      900,
+    );
     for (const { reply, error } of failed) {
       expect(error).toBeUndefined();
       expect(reply!.status).toBe(503);
@@ -79,14 +95,17 @@ describe("faults", () => {
       expect(reply!.headers["retry-after"]).toBe("1");
     }
     const sentAt = failed.map((f) => f.sentAtMs);
-    if (sentAt.length > 0) expect(Math.max(...sentAt) - Math.min(...sentAt)).toBeLessThanOrEqual(1500);
+    if (sentAt.length > 0)
+      expect(Math.max(...sentAt) - Math.min(...sentAt)).toBeLessThanOrEqual(1500);
     expect(pidOf("gateway")).not.toBe(oldPid);
   }, 60_000);
 
   it("keeps a limited client limited across a gateway restart, while its next token is still far away", async () => {
     const client = freshClient();
     const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
-    const replies = await Promise.all(Array.from({ length: burst + 3 }, () => predict("hello", { from: client })));
+    const replies = await Promise.all(
+      Array.from({ length: burst + 3 }, () => predict("hello", { from: client })),
+    );
     const refused = replies.filter((r) => r.status === 429);
     expect(refused.length).toBeGreaterThan(0);
     // The margin is the client's own wait (make test: one token per 50 s), not the restart's speed:
@@ -97,9 +116,15 @@ describe("faults", () => {
     const oldPid = pidOf("gateway");
     supervisorctl("restart", "gateway"); // throws unless supervisorctl says it did
     expect(pidOf("gateway")).not.toBe(oldPid);
-    await until(async () => (await call("/health", { httpPort: settings.gatewayOpsPort })).status === 200, 20_000);
+    await until(
+      async () => (await call("/health", { httpPort: settings.gatewayOpsPort })).status === 200,
+      20_000,
+    );
     const after = await predict("hello", { from: client });
-    expect(Date.now() - limitedAt, "the restart outlasted the client's wait: nothing proven").toBeLessThan(waitMs);
+    expect(
+      Date.now() - limitedAt,
+      "the restart outlasted the client's wait: nothing proven",
+    ).toBeLessThan(waitMs);
     expect(after.status).toBe(429);
     expect((await predict("hello", { from: freshClient() })).status).toBe(200);
   }, 40_000);
@@ -114,11 +139,18 @@ describe("faults", () => {
       expect((await predict("hi")).status).toBe(200);
       // /health answers from the last probe, at most a second old.
       await until(async () => (await call("/health")).json().status === "degraded", 3000);
-      expect((await call("/health")).json()).toMatchObject({ status: "degraded", upstreams: { v1: { ok: true }, v2: { ok: false } } });
+      expect((await call("/health")).json()).toMatchObject({
+        status: "degraded",
+        upstreams: { v1: { ok: true }, v2: { ok: false } },
+      });
     } finally {
       supervisorctl("start", "v2");
     }
-    await until(async () => (await predict("hi", { headers: { "X-Experiment-Group": "debug" } })).status === 200, 5000);
+    await until(
+      async () =>
+        (await predict("hi", { headers: { "X-Experiment-Group": "debug" } })).status === 200,
+      5000,
+    );
   }, 30_000);
 
   it("answers a debug request to a hung v2 with a 503 or 504 problem within the upstream timeout, v1 and the gateway's /health unaffected, and the watchdog replaces v2", async () => {
@@ -148,7 +180,11 @@ describe("faults", () => {
     } finally {
       if (pidOf("v2") === v2Pid) process.kill(v2Pid, "SIGCONT");
     }
-    await until(async () => (await predict("hi", { headers: { "X-Experiment-Group": "debug" } })).status === 200, 15_000);
+    await until(
+      async () =>
+        (await predict("hi", { headers: { "X-Experiment-Group": "debug" } })).status === 200,
+      15_000,
+    );
   }, 60_000);
 
   it("keeps serving while Prometheus and the exporter are down, and they come back as new processes", async () => {
@@ -176,7 +212,9 @@ describe("faults", () => {
       await sleep(2000);
       expect((await call("/bench/ceiling")).status).toBe(200);
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(900);
+    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
+      900,
+    );
     expect(failures).toEqual([]);
   }, 60_000);
 

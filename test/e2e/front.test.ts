@@ -3,9 +3,14 @@ import { call, settings } from "./client.ts";
 
 describe("the public front (nginx)", () => {
   it("redirects HTTP to HTTPS with 301, keeping path and query", async () => {
-    const reply = await call("/predict?x=1&y=two", { httpPort: settings.httpPort, headers: { Host: "localhost" } });
+    const reply = await call("/predict?x=1&y=two", {
+      httpPort: settings.httpPort,
+      headers: { Host: "localhost" },
+    });
     expect(reply.status).toBe(301);
-    expect(reply.headers.location).toBe(`https://localhost:${settings.httpsPort}/predict?x=1&y=two`);
+    expect(reply.headers.location).toBe(
+      `https://localhost:${settings.httpsPort}/predict?x=1&y=two`,
+    );
   });
 
   it("sends HSTS and no version in Server", async () => {

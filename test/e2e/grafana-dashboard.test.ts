@@ -7,7 +7,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { basicAuth, call, freshClient, predict, prometheusQuery } from "./client.ts";
 
-const dashboard = JSON.parse(readFileSync(new URL("../../deployments/grafana/dashboards/fortress.json", import.meta.url), "utf8"));
+const dashboard = JSON.parse(
+  readFileSync(
+    new URL("../../deployments/grafana/dashboards/fortress.json", import.meta.url),
+    "utf8",
+  ),
+);
 const queries: { panel: string; expr: string }[] = dashboard.panels.flatMap((panel: any) =>
   panel.targets.map((target: any) => ({ panel: panel.title, expr: target.expr })),
 );

@@ -43,10 +43,24 @@ const cases: Case[] = [
   { name: "sentence white space only", body: sentence(" \t\n  "), status: 422 },
   { name: "sentence of 5,001 characters", body: sentence("a".repeat(5001)), status: 422 },
   { name: "sentence of 5,000 characters", body: sentence("a".repeat(5000)), status: OK },
-  { name: "a 17 KiB body", body: json({ sentence: "hi", pad: "x".repeat(17 * 1024) }), status: 413 },
+  {
+    name: "a 17 KiB body",
+    body: json({ sentence: "hi", pad: "x".repeat(17 * 1024) }),
+    status: 413,
+  },
   { name: "a 1 MiB body", body: json({ sentence: "x".repeat(1024 * 1024) }), status: 413 },
-  { name: "Content-Type text/plain", headers: { "Content-Type": "text/plain" }, body: sentence("hi"), status: 415 },
-  { name: "Content-Type form-urlencoded", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "sentence=hi", status: 415 },
+  {
+    name: "Content-Type text/plain",
+    headers: { "Content-Type": "text/plain" },
+    body: sentence("hi"),
+    status: 415,
+  },
+  {
+    name: "Content-Type form-urlencoded",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: "sentence=hi",
+    status: 415,
+  },
   { name: "no Content-Type", headers: { "Content-Type": "" }, body: sentence("hi"), status: 415 },
   { name: "GET /predict", method: "GET", status: 405 },
   { name: "PUT /predict", method: "PUT", body: sentence("hi"), status: 405 },
@@ -62,27 +76,80 @@ const cases: Case[] = [
   { name: "emoji", body: sentence("I love this 😍🔥👍🏽"), status: OK },
   { name: "right-to-left text", body: sentence("אני אוהב את זה! أنا أحب هذا"), status: OK },
   { name: "a NUL character", body: sentence("I love\u0000 this"), status: OK },
-  { name: "control characters", body: sentence("\u0001\u0002\u001b[31mred\u007f\u0085"), status: OK },
-  { name: "invalid UTF-8 bytes", body: Buffer.concat([Buffer.from('{"sentence": "caf'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')]), status: OK },
+  {
+    name: "control characters",
+    body: sentence("\u0001\u0002\u001b[31mred\u007f\u0085"),
+    status: OK,
+  },
+  {
+    name: "invalid UTF-8 bytes",
+    body: Buffer.concat([
+      Buffer.from('{"sentence": "caf'),
+      Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]),
+    status: OK,
+  },
   { name: "a lone surrogate", body: '{"sentence": "broken \\ud800 pair"}', status: OK },
-  { name: "deeply nested unknown fields", body: `{"sentence": "hi", "x": ${"[".repeat(500)}${"]".repeat(500)}}`, status: OK },
-  { name: "Basic Auth with a colon in a wrong password", auth: basicAuth(undefined, "wrong:password"), body: sentence("hi"), status: 401 },
-  { name: "Basic Auth with malformed base64", auth: "Basic %%%not-base64%%%", body: sentence("hi"), status: 401 },
-  { name: "Basic Auth without a colon", auth: `Basic ${Buffer.from("nocolon").toString("base64")}`, body: sentence("hi"), status: 401 },
-  { name: "a Bearer token instead of Basic", auth: "Bearer abc.def.ghi", body: sentence("hi"), status: 401 },
-  { name: "a 10 KiB Authorization header", auth: `Basic ${"A".repeat(10 * 1024)}`, body: sentence("hi"), status: 401 },
+  {
+    name: "deeply nested unknown fields",
+    body: `{"sentence": "hi", "x": ${"[".repeat(500)}${"]".repeat(500)}}`,
+    status: OK,
+  },
+  {
+    name: "Basic Auth with a colon in a wrong password",
+    auth: basicAuth(undefined, "wrong:password"),
+    body: sentence("hi"),
+    status: 401,
+  },
+  {
+    name: "Basic Auth with malformed base64",
+    auth: "Basic %%%not-base64%%%",
+    body: sentence("hi"),
+    status: 401,
+  },
+  {
+    name: "Basic Auth without a colon",
+    auth: `Basic ${Buffer.from("nocolon").toString("base64")}`,
+    body: sentence("hi"),
+    status: 401,
+  },
+  {
+    name: "a Bearer token instead of Basic",
+    auth: "Bearer abc.def.ghi",
+    body: sentence("hi"),
+    status: 401,
+  },
+  {
+    name: "a 10 KiB Authorization header",
+    auth: `Basic ${"A".repeat(10 * 1024)}`,
+    body: sentence("hi"),
+    status: 401,
+  },
   {
     name: "100 extra headers",
-    headers: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`X-Filler-${i}`, `value-${i}`])),
+    headers: Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [`X-Filler-${i}`, `value-${i}`]),
+    ),
     body: sentence("hi"),
     status: OK,
   },
-  { name: "an 8 KiB X-Experiment-Group", headers: { "X-Experiment-Group": "d".repeat(8 * 1024) }, body: sentence("hi"), status: OK },
+  {
+    name: "an 8 KiB X-Experiment-Group",
+    headers: { "X-Experiment-Group": "d".repeat(8 * 1024) },
+    body: sentence("hi"),
+    status: OK,
+  },
 ];
 
 function pids(): Record<string, string> {
   const out = supervisorctl("status");
-  return Object.fromEntries(out.split("\n").filter(Boolean).map((line) => [line.split(/\s+/)[0], line.match(/pid (\d+)/)?.[1] ?? "none"]));
+  return Object.fromEntries(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => [line.split(/\s+/)[0], line.match(/pid (\d+)/)?.[1] ?? "none"]),
+  );
 }
 
 describe("hostile input through HTTPS", () => {
@@ -114,16 +181,31 @@ describe("hostile input through HTTPS", () => {
       expect(reply.json()).toHaveProperty("prediction value");
     } else {
       expect(reply.headers["content-type"]).toBe("application/problem+json");
-      expect(reply.json()).toMatchObject({ status: c.status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+      expect(reply.json()).toMatchObject({
+        status: c.status,
+        type: expect.any(String),
+        title: expect.any(String),
+        detail: expect.any(String),
+      });
     }
   });
 
   it("times out a client that sends headers and never its body, while others are served", async () => {
     const started = Date.now();
     const closed = new Promise<string>((resolve) => {
-      const socket = connect({ host: "127.0.0.1", port: settings.httpsPort, ca: readFileSync(certificate.cert), servername: "localhost" }, () => {
-        socket.write(`POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\nAuthorization: ${basicAuth()}\r\n\r\n{"sent`);
-      });
+      const socket = connect(
+        {
+          host: "127.0.0.1",
+          port: settings.httpsPort,
+          ca: readFileSync(certificate.cert),
+          servername: "localhost",
+        },
+        () => {
+          socket.write(
+            `POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\nAuthorization: ${basicAuth()}\r\n\r\n{"sent`,
+          );
+        },
+      );
       let answer = "";
       socket.on("data", (chunk) => (answer += chunk.toString()));
       socket.on("close", () => resolve(answer));

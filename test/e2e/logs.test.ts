@@ -16,7 +16,8 @@ const logFiles = () => readdirSync(paths.logs).filter((name) => name.endsWith(".
 
 /** How each program of the stack starts its lines: each with the time. */
 const TIMES = {
-  "ISO 8601 (nginx's access log, supervisord, the watchdog, Prometheus)": /^(\{"time":"|ts=)?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}/,
+  "ISO 8601 (nginx's access log, supervisord, the watchdog, Prometheus)":
+    /^(\{"time":"|ts=)?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}/,
   "nginx's error log, the exporter's (Go's log package)": /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} /,
   "workerd's structured logging (ms since the epoch)": /^\{"timestamp":"?\d{13}"?,/,
 };
@@ -24,7 +25,8 @@ const TIMES = {
 describe("the stack's logs", () => {
   it("are the stack's user's alone: the folder 0700, every file in it 0600", () => {
     expect(statSync(paths.logs).mode & 0o777).toBe(0o700);
-    for (const name of readdirSync(paths.logs)) expect(statSync(join(paths.logs, name)).mode & 0o777, name).toBe(0o600);
+    for (const name of readdirSync(paths.logs))
+      expect(statSync(join(paths.logs, name)).mode & 0o777, name).toBe(0o600);
   });
 
   it("are written by supervisord alone, each capped at 20 MB with two older files kept: no program holds a file of the logs folder open", () => {
@@ -37,13 +39,18 @@ describe("the stack's logs", () => {
           return ""; // closed meanwhile
         }
       });
-      expect(open.filter((target) => target.startsWith(paths.logs)), program.name).toEqual([]);
+      expect(
+        open.filter((target) => target.startsWith(paths.logs)),
+        program.name,
+      ).toEqual([]);
     }
     let files = 0;
     for (const section of readFileSync(rendered.supervisord, "utf8").split(/^(?=\[)/m)) {
       for (const [, stream, file] of section.matchAll(/^((?:std(?:out|err)_)?logfile)=(\/.+)$/gm)) {
         files++;
-        expect(section, file).toMatch(new RegExp(`^${stream}_maxbytes=20MB\n${stream}_backups=2$`, "m"));
+        expect(section, file).toMatch(
+          new RegExp(`^${stream}_maxbytes=20MB\n${stream}_backups=2$`, "m"),
+        );
       }
     }
     expect(files).toBeGreaterThan(programs(settings).length);
@@ -57,8 +64,19 @@ describe("the stack's logs", () => {
     for (const name of logFiles()) {
       const lines = readFileSync(join(paths.logs, name), "utf8").split("\n").filter(Boolean);
       const untimed = lines.filter((line) => !Object.values(TIMES).some((time) => time.test(line)));
-      expect(untimed.slice(0, 3), `${name}: ${untimed.length} of ${lines.length} lines without a time`).toEqual([]);
+      expect(
+        untimed.slice(0, 3),
+        `${name}: ${untimed.length} of ${lines.length} lines without a time`,
+      ).toEqual([]);
     }
-    expect(logFiles()).toEqual(expect.arrayContaining(["nginx-access.log", "nginx.log", "gateway.log", "watchdog.log", "supervisord.log"]));
+    expect(logFiles()).toEqual(
+      expect.arrayContaining([
+        "nginx-access.log",
+        "nginx.log",
+        "gateway.log",
+        "watchdog.log",
+        "supervisord.log",
+      ]),
+    );
   });
 });

@@ -13,7 +13,8 @@ import { freshClient, predict } from "./client.ts";
 const NEW_ADDRESSES = 3000;
 const CONCURRENCY = 32;
 
-const rssMb = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+const rssMb = (pid: number) =>
+  Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
 function filesUnder(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce(
@@ -43,7 +44,10 @@ describe("a flood of new client addresses", () => {
 
     await sleep(60_000);
     expect(pidOf("gateway")).toBe(gateway); // the same process throughout: nothing was reset by a restart
-    const growth = { rightAfterMb: Math.round(rssRightAfter - rssBefore), aMinuteLaterMb: Math.round(rssMb(gateway) - rssBefore) };
+    const growth = {
+      rightAfterMb: Math.round(rssRightAfter - rssBefore),
+      aMinuteLaterMb: Math.round(rssMb(gateway) - rssBefore),
+    };
     console.log(JSON.stringify({ rssBeforeMb: Math.round(rssBefore), ...growth }));
     expect(growth.aMinuteLaterMb).toBeLessThanOrEqual(64);
     expect(filesUnder(paths.durableObjects) - filesBefore).toBeLessThanOrEqual(100);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { basicAuth, predict } from "./client.ts";
 
 describe("POST /predict through HTTPS", () => {
-  it("answers 200 from v1 with exactly {\"prediction value\": …}", async () => {
+  it('answers 200 from v1 with exactly {"prediction value": …}', async () => {
     const reply = await predict("I love this!");
     expect(reply.status).toBe(200);
     expect(reply.headers["x-variant"]).toBe("v1");
@@ -25,6 +25,8 @@ describe("POST /predict through HTTPS", () => {
   });
 
   it("passes a sane X-Request-Id through to the response", async () => {
-    expect((await predict("hi", { headers: { "X-Request-Id": "e2e-trace-1" } })).headers["x-request-id"]).toBe("e2e-trace-1");
+    expect(
+      (await predict("hi", { headers: { "X-Request-Id": "e2e-trace-1" } })).headers["x-request-id"],
+    ).toBe("e2e-trace-1");
   });
 });

@@ -5,7 +5,17 @@
  * Once as the user running the tests, once (when that is root) as an ordinary user, `nobody`.
  */
 import { execFile as execFileCallback, execFileSync } from "node:child_process";
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -28,20 +38,32 @@ interface Owner {
 }
 
 const asRoot = process.getuid?.() === 0;
-const nobody: Owner = { uid: Number(execFileSync("id", ["-u", "nobody"], { encoding: "utf8" })), gid: Number(execFileSync("id", ["-g", "nobody"], { encoding: "utf8" })) };
+const nobody: Owner = {
+  uid: Number(execFileSync("id", ["-u", "nobody"], { encoding: "utf8" })),
+  gid: Number(execFileSync("id", ["-g", "nobody"], { encoding: "utf8" })),
+};
 
 /** A copy of the checkout's files as they are now (tracked and untracked, not ignored) and its build, in a new 0700 folder. */
 function privateCopy(portOffset: number, owner?: Owner) {
   const parent = mkdtempSync(join(tmpdir(), "fortress-private-"));
   const checkout = join(parent, "fortress");
-  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  })
+    .split("\0")
+    .filter(Boolean);
   for (const file of files) {
     mkdirSync(dirname(join(checkout, file)), { recursive: true });
     cpSync(join(ROOT, file), join(checkout, file), { verbatimSymlinks: true });
   }
   cpSync(join(ROOT, "dist"), join(checkout, "dist"), { recursive: true });
   if (owner) {
-    for (const entry of [parent, checkout, ...readdirSync(checkout).map((name) => join(checkout, name))]) {
+    for (const entry of [
+      parent,
+      checkout,
+      ...readdirSync(checkout).map((name) => join(checkout, name)),
+    ]) {
       execFileSync("chown", ["-R", `${owner.uid}:${owner.gid}`, entry]);
     }
     // The modules as hard links (instant, and readable without a way into this checkout's
@@ -50,7 +72,9 @@ function privateCopy(portOffset: number, owner?: Owner) {
   } else {
     symlinkSync(join(ROOT, "node_modules"), join(checkout, "node_modules"));
   }
-  const ports = Object.fromEntries(Object.entries(USUAL_PORTS).map(([name, port]) => [name, String(port + portOffset)]));
+  const ports = Object.fromEntries(
+    Object.entries(USUAL_PORTS).map(([name, port]) => [name, String(port + portOffset)]),
+  );
   const env: NodeJS.ProcessEnv = { ...process.env, ...ports };
   if (owner) {
     // The user's own: root's runtime folder and home are not theirs.
@@ -67,7 +91,9 @@ function privateCopy(portOffset: number, owner?: Owner) {
     });
 
   function predict(): Promise<{ status: number; body: string }> {
-    const credentials = parseEnvFile(readFileSync(join(checkout, ".secrets/credentials.env"), "utf8"));
+    const credentials = parseEnvFile(
+      readFileSync(join(checkout, ".secrets/credentials.env"), "utf8"),
+    );
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -122,22 +148,32 @@ describe("a checkout in a private folder", () => {
     await startServeStop(copy);
   }, 120_000);
 
-  it.runIf(asRoot)("does the same as an ordinary user (nobody), on unprivileged ports", async () => {
-    const copy = privateCopy(20_000, nobody);
-    copies.push(copy);
-    expect(statSync(copy.parent).uid).toBe(nobody.uid);
-    await startServeStop(copy);
-  }, 120_000);
+  it.runIf(asRoot)(
+    "does the same as an ordinary user (nobody), on unprivileged ports",
+    async () => {
+      const copy = privateCopy(20_000, nobody);
+      copies.push(copy);
+      expect(statSync(copy.parent).uid).toBe(nobody.uid);
+      await startServeStop(copy);
+    },
+    120_000,
+  );
 
-  it.runIf(asRoot)("refuses to start as an ordinary user on a privileged port, saying which setting to move", async () => {
-    const copy = privateCopy(20_000, nobody);
-    copies.push(copy);
-    const refused = await copy.stack("start", { HTTPS_PORT: "444" }).then(
-      () => "",
-      (error: { stderr: string }) => error.stderr,
-    );
-    expect(refused).toContain("HTTPS_PORT 444 needs root; as this user, move it: HTTPS_PORT=8444 make start-project");
-  }, 120_000);
+  it.runIf(asRoot)(
+    "refuses to start as an ordinary user on a privileged port, saying which setting to move",
+    async () => {
+      const copy = privateCopy(20_000, nobody);
+      copies.push(copy);
+      const refused = await copy.stack("start", { HTTPS_PORT: "444" }).then(
+        () => "",
+        (error: { stderr: string }) => error.stderr,
+      );
+      expect(refused).toContain(
+        "HTTPS_PORT 444 needs root; as this user, move it: HTTPS_PORT=8444 make start-project",
+      );
+    },
+    120_000,
+  );
 
   afterAll(async () => {
     for (const copy of copies) await copy.remove();

@@ -6,7 +6,11 @@ import { VARIANTS } from "../../workers/manifest.ts";
 
 const gatewayRequests = () => prometheusValue("sum(fortress_requests_total)");
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value) && Date.now() < deadline) {
@@ -19,11 +23,15 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 describe("Prometheus", () => {
   it("has every process as a target, up, with job and instance", async () => {
     const expected = workerProcesses(settings).length + 1; // + the nginx exporter
-    const up = await until(() => prometheusQuery("up == 1"), (r) => r.length === expected);
+    const up = await until(
+      () => prometheusQuery("up == 1"),
+      (r) => r.length === expected,
+    );
     expect(up).toHaveLength(expected);
     const jobs = up.map((r) => r.metric.job).sort();
     expect(new Set(jobs)).toEqual(new Set(["gateway", "nginx", ...VARIANTS]));
-    for (const variant of VARIANTS) expect(jobs.filter((j) => j === variant)).toHaveLength(settings.variants[variant].replicas);
+    for (const variant of VARIANTS)
+      expect(jobs.filter((j) => j === variant)).toHaveLength(settings.variants[variant].replicas);
   });
 
   it("counts in the gateway's metrics exactly the /predict traffic sent", async () => {

@@ -31,9 +31,14 @@ describe("promote and rollback", () => {
     });
     started = Date.now();
     const { afterActionMs, failures, served } = await load;
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(900);
+    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
+      900,
+    );
     expect(failures).toEqual([]);
-    const versionsBetween = (from: number, to: number) => new Set(served.filter((s) => s.sentAtMs >= from && s.sentAtMs < to).map((s) => s.modelVersion));
+    const versionsBetween = (from: number, to: number) =>
+      new Set(
+        served.filter((s) => s.sentAtMs >= from && s.sentAtMs < to).map((s) => s.modelVersion),
+      );
     expect(versionsBetween(0, moments.promoteFrom!)).toEqual(new Set([v1Model]));
     expect(versionsBetween(moments.promotedAt!, moments.rollbackFrom!)).toEqual(new Set([v2Model]));
     expect(versionsBetween(moments.rolledBackAt!, Infinity)).toEqual(new Set([v1Model]));

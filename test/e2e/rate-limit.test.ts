@@ -8,7 +8,9 @@ describe("rate limit per client IP, through nginx", () => {
     // 20 are answered, so exactly the burst gets through.
     expect(Number(settings.gatewayVars.RATE_LIMIT_RPS)).toBeLessThanOrEqual(0.2);
     const client = freshClient();
-    const replies = await Promise.all(Array.from({ length: 20 }, () => predict("hello", { from: client })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => predict("hello", { from: client })),
+    );
     const statuses = replies.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200).length).toBe(burst);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);

@@ -8,7 +8,10 @@ async function predictionsPerReplica(): Promise<number[]> {
   return Promise.all(
     replicas.map(async (replica) => {
       const text = (await call("/metrics", { httpPort: replica.opsPort })).body;
-      return [...text.matchAll(/^fortress_predictions_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      return [...text.matchAll(/^fortress_predictions_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
     }),
   );
 }
@@ -18,7 +21,9 @@ async function sharesOf90(): Promise<number[]> {
   const before = await predictionsPerReplica();
   for (let i = 0; i < 18; i++) {
     const client = freshClient();
-    const statuses = await Promise.all(Array.from({ length: 5 }, () => predict("spread me", { from: client })));
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, () => predict("spread me", { from: client })),
+    );
     expect(statuses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
   }
   const after = await predictionsPerReplica();

@@ -14,21 +14,34 @@ async function restartGatewayWith(overrides: Record<string, string>): Promise<vo
   renderAll(loadSettings({ ...process.env, ...overrides }), nativeTopology(settings));
   supervisorctl("restart", "gateway");
   for (let i = 0; i < 50; i++) {
-    if ((await call("/health", { httpPort: settings.gatewayOpsPort }).catch(() => undefined))?.status === 200) return;
+    if (
+      (await call("/health", { httpPort: settings.gatewayOpsPort }).catch(() => undefined))
+        ?.status === 200
+    )
+      return;
     await sleep(100);
   }
   throw new Error("the gateway did not come back");
 }
 
 /** Each key's variant for one request, from a fresh address each (the rate limit is per address). */
-async function variantsOf(keys: string[]): Promise<Map<string, { variant: string; body: string; status: number }>> {
+async function variantsOf(
+  keys: string[],
+): Promise<Map<string, { variant: string; body: string; status: number }>> {
   const answers = new Map<string, { variant: string; body: string; status: number }>();
   const lanes = 16;
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
       for (let i = lane; i < keys.length; i += lanes) {
-        const reply = await predict("I love this!", { from: freshClient(), headers: { "X-Assignment-Key": keys[i]! } });
-        answers.set(keys[i]!, { variant: String(reply.headers["x-variant"]), body: reply.body, status: reply.status });
+        const reply = await predict("I love this!", {
+          from: freshClient(),
+          headers: { "X-Assignment-Key": keys[i]! },
+        });
+        answers.set(keys[i]!, {
+          variant: String(reply.headers["x-variant"]),
+          body: reply.body,
+          status: reply.status,
+        });
       }
     }),
   );
@@ -36,13 +49,16 @@ async function variantsOf(keys: string[]): Promise<Map<string, { variant: string
 }
 
 const KEYS = Array.from({ length: 2000 }, (_, i) => `rollout-${process.pid}-${i}`);
-const share = (answers: Map<string, { variant: string }>) => [...answers.values()].filter((a) => a.variant === "v2").length / answers.size;
+const share = (answers: Map<string, { variant: string }>) =>
+  [...answers.values()].filter((a) => a.variant === "v2").length / answers.size;
 
 /** The gateway's own count of feedback (read from its ops port), by variant and correctness. */
 async function feedbackCounted(): Promise<Record<string, number>> {
   const text = (await call("/metrics", { httpPort: settings.gatewayOpsPort })).body;
   const counts: Record<string, number> = {};
-  for (const [, variant, correct, n] of text.matchAll(/^fortress_feedback_total\{variant="(v[12])",model="[0-9a-f]{12}",correct="(true|false)"\} (\d+)$/gm)) {
+  for (const [, variant, correct, n] of text.matchAll(
+    /^fortress_feedback_total\{variant="(v[12])",model="[0-9a-f]{12}",correct="(true|false)"\} (\d+)$/gm,
+  )) {
     counts[`${variant} ${correct}`] = (counts[`${variant} ${correct}`] ?? 0) + Number(n);
   }
   return counts;
@@ -66,12 +82,16 @@ describe("rolling out v2", () => {
     await restartGatewayWith({ CANARY_PERCENT: "20" });
     const raised = await variantsOf(KEYS);
     expect(Math.abs(share(raised) - 0.2)).toBeLessThanOrEqual(0.03);
-    const movedBack = KEYS.filter((key) => first.get(key)!.variant === "v2" && raised.get(key)!.variant !== "v2");
+    const movedBack = KEYS.filter(
+      (key) => first.get(key)!.variant === "v2" && raised.get(key)!.variant !== "v2",
+    );
     expect(movedBack).toEqual([]);
   }, 240_000);
 
   it("still sends the debug group to v2 with its debug payload during a canary", async () => {
-    const reply = await predict("I love this!", { headers: { "X-Experiment-Group": "debug", "X-Assignment-Key": KEYS[0]! } });
+    const reply = await predict("I love this!", {
+      headers: { "X-Experiment-Group": "debug", "X-Assignment-Key": KEYS[0]! },
+    });
     expect(reply.headers["x-variant"]).toBe("v2");
     expect(reply.json()).toHaveProperty("prediction_proba_dict");
   });
@@ -98,7 +118,11 @@ describe("rolling out v2", () => {
       }
     }
     const after = await feedbackCounted();
-    const counted = Object.fromEntries(Object.keys({ ...after, ...expected }).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
+    const counted = Object.fromEntries(
+      Object.keys({ ...after, ...expected })
+        .map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)])
+        .filter(([, n]) => n !== 0),
+    );
     expect(counted).toEqual(expected);
 
     const forged = await call("/feedback", {
@@ -123,9 +147,17 @@ describe("rolling out v2", () => {
     // after the answers, so they are waited for.
     const shadowed = async (outcome: string) => {
       const text = (await call("/metrics", { httpPort: settings.gatewayOpsPort })).body;
-      return Number(new RegExp(`^fortress_shadow_predictions_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(text)?.[1] ?? NaN);
+      return Number(
+        new RegExp(`^fortress_shadow_predictions_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(
+          text,
+        )?.[1] ?? NaN,
+      );
     };
     for (let i = 0; i < 50 && (await shadowed("agree")) < 40; i++) await sleep(100);
-    expect({ agree: await shadowed("agree"), disagree: await shadowed("disagree"), error: await shadowed("error") }).toEqual({ agree: 40, disagree: 0, error: 0 });
+    expect({
+      agree: await shadowed("agree"),
+      disagree: await shadowed("disagree"),
+      error: await shadowed("error"),
+    }).toEqual({ agree: 40, disagree: 0, error: 0 });
   }, 60_000);
 });

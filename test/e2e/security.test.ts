@@ -19,7 +19,12 @@ let permissive: Server;
 let permissivePort = 0;
 beforeAll(async () => {
   permissive = createServer(
-    { key: readFileSync(certificate.key), cert: readFileSync(certificate.cert), minVersion: "TLSv1", ciphers: "ALL:@SECLEVEL=0" },
+    {
+      key: readFileSync(certificate.key),
+      cert: readFileSync(certificate.cert),
+      minVersion: "TLSv1",
+      ciphers: "ALL:@SECLEVEL=0",
+    },
     (socket) => socket.end(),
   );
   await new Promise<void>((resolve) => permissive.listen(0, "127.0.0.1", resolve));
@@ -51,10 +56,14 @@ function handshake(version: SecureVersion, port = settings.httpsPort): Promise<s
 /** The suite `openssl s_client` negotiates over TLS 1.2 when it offers only `suite`: "(NONE)" when refused. */
 async function negotiatedSuite(suite: string, port = settings.httpsPort): Promise<string> {
   // Asynchronous: the permissive server answers from this process's event loop.
-  const client = execFile("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-tls1_2", "-cipher", `${suite}:@SECLEVEL=0`], {
-    encoding: "utf8",
-    timeout: 10_000,
-  });
+  const client = execFile(
+    "openssl",
+    ["s_client", "-connect", `127.0.0.1:${port}`, "-tls1_2", "-cipher", `${suite}:@SECLEVEL=0`],
+    {
+      encoding: "utf8",
+      timeout: 10_000,
+    },
+  );
   client.child.stdin?.end();
   const { stdout } = await client.catch((error: { stdout: string }) => error);
   return stdout.match(/Cipher is (\S+)/)?.[1] ?? "(no answer)";
@@ -81,20 +90,24 @@ describe("TLS", () => {
     },
   );
 
-  it.each(["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"])(
-    "negotiates the TLS 1.2 suite %s (Mozilla intermediate)",
-    async (suite) => {
-      expect(await negotiatedSuite(suite)).toBe(suite);
-    },
-  );
+  it.each([
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+  ])("negotiates the TLS 1.2 suite %s (Mozilla intermediate)", async (suite) => {
+    expect(await negotiatedSuite(suite)).toBe(suite);
+  });
 
   it("presents a certificate that verifies against our CA file for localhost and 127.0.0.1", async () => {
     for (const servername of ["localhost", undefined]) {
       const authorized = await new Promise<boolean>((resolve, reject) => {
-        const socket = connect({ host: "127.0.0.1", port: settings.httpsPort, servername, ca }, () => {
-          resolve(socket.authorized);
-          socket.destroy();
-        });
+        const socket = connect(
+          { host: "127.0.0.1", port: settings.httpsPort, servername, ca },
+          () => {
+            resolve(socket.authorized);
+            socket.destroy();
+          },
+        );
         socket.once("error", reject);
       });
       expect(authorized).toBe(true);
@@ -103,17 +116,31 @@ describe("TLS", () => {
 });
 
 describe("the repository", () => {
-  const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+  const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" })
+    .split("\0")
+    .filter(Boolean);
 
   it("tracks no private key, certificate, credentials or secrets file", () => {
-    expect(tracked.filter((f) => /\.(key|pem|crt)$|^\.secrets\/|^\.dev\.vars$|credentials\.env$/.test(f))).toEqual([]);
+    expect(
+      tracked.filter((f) =>
+        /\.(key|pem|crt)$|^\.secrets\/|^\.dev\.vars$|credentials\.env$/.test(f),
+      ),
+    ).toEqual([]);
     // git grep exits 1 when nothing matches: that is the pass.
-    const withKeys = spawnSync("git", ["grep", "-l", "-e", "-----BEGIN [A-Z ]*PRIVATE KEY-----", "--", "."], { cwd: ROOT, encoding: "utf8" });
+    const withKeys = spawnSync(
+      "git",
+      ["grep", "-l", "-e", "-----BEGIN [A-Z ]*PRIVATE KEY-----", "--", "."],
+      { cwd: ROOT, encoding: "utf8" },
+    );
     expect(withKeys.stdout).toBe("");
   });
 
   it("tracks no password hash", () => {
-    const hashes = tracked.filter((f) => !f.endsWith(".test.ts") && /pbkdf2-sha256\$\d+\$[A-Za-z0-9+/=]{8,}\$/.test(readFileSync(`${ROOT}/${f}`, "latin1")));
+    const hashes = tracked.filter(
+      (f) =>
+        !f.endsWith(".test.ts") &&
+        /pbkdf2-sha256\$\d+\$[A-Za-z0-9+/=]{8,}\$/.test(readFileSync(`${ROOT}/${f}`, "latin1")),
+    );
     expect(hashes).toEqual([]);
   });
 });

@@ -10,7 +10,11 @@ import { basicAuthHeader, freshIp, TEST_PASSWORD, TEST_USER } from "./test-suppo
 /** A gateway with these vars over the worker's, its rate limit in this isolate's memory. */
 function gatewayWith(vars: Record<string, string>) {
   const config = parseGatewayConfig({ ...env, ...vars });
-  return createGateway(config, { limiterStore: memoryStore(config.rateLimit), apiUsers: env.API_USERS, feedbackSecret: env.FEEDBACK_SECRET }).app;
+  return createGateway(config, {
+    limiterStore: memoryStore(config.rateLimit),
+    apiUsers: env.API_USERS,
+    feedbackSecret: env.FEEDBACK_SECRET,
+  }).app;
 }
 
 async function predictOn(app: ReturnType<typeof gatewayWith>): Promise<Response> {
@@ -18,7 +22,11 @@ async function predictOn(app: ReturnType<typeof gatewayWith>): Promise<Response>
   const response = await app.fetch(
     new Request("http://gateway/predict", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Real-IP": freshIp(), Authorization: basicAuthHeader(TEST_USER, TEST_PASSWORD) },
+      headers: {
+        "Content-Type": "application/json",
+        "X-Real-IP": freshIp(),
+        Authorization: basicAuthHeader(TEST_USER, TEST_PASSWORD),
+      },
       body: JSON.stringify({ sentence: "I love this!" }),
     }),
     env,

@@ -61,7 +61,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     methodNotAllowed({
       app,
       onMethodNotAllowed: (c, methods) =>
-        problemResponse({ status: 405, detail: `use ${methods.filter((m) => m !== "HEAD").join(" or ")} ${c.req.path}` }, { Allow: methods.join(", ") }),
+        problemResponse(
+          {
+            status: 405,
+            detail: `use ${methods.filter((m) => m !== "HEAD").join(" or ")} ${c.req.path}`,
+          },
+          { Allow: methods.join(", ") },
+        ),
     }),
   );
   /** One limit and one sign-in for both routes: a client's budget and cached credentials are shared. */
@@ -78,7 +84,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     realm: "fortress",
     cacheSeconds: config.authCacheSeconds,
     hashesPerSecond: config.authHashesPerSecond,
-    onRefused: (reason) => (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
+    onRefused: (reason) =>
+      (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
   });
   const tokens = predictionTokens(deps.feedbackSecret);
 
@@ -99,13 +106,21 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     { ...feedbackRoute, middleware: [limitRate, signIn, validatePrediction()] },
     feedback({
       tokens,
-      onFeedback: (prediction, correct) => metrics.feedback.inc({ variant: prediction.v, model: prediction.m, correct: String(correct) }),
+      onFeedback: (prediction, correct) =>
+        metrics.feedback.inc({
+          variant: prediction.v,
+          model: prediction.m,
+          correct: String(correct),
+        }),
     }),
   );
 
   const healthOfUpstreams = health({ onProbe: () => metrics.healthProbes.inc() });
   app.get("/health", healthOfUpstreams);
-  app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", { type: "http", scheme: "basic" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", {
+    type: "http",
+    scheme: "basic",
+  });
   const openApiDocument = app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", docs);
@@ -113,8 +128,17 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
   app.notFound(notFound);
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
-    console.error(JSON.stringify({ event: "unhandled_error", request_id: c.get("requestId"), error: String(error) }));
-    return problemResponse({ status: 500, detail: "the gateway failed; the request id is in its log" });
+    console.error(
+      JSON.stringify({
+        event: "unhandled_error",
+        request_id: c.get("requestId"),
+        error: String(error),
+      }),
+    );
+    return problemResponse({
+      status: 500,
+      detail: "the gateway failed; the request id is in its log",
+    });
   });
 
   // The same health handler, and so the same probe state, as the public /health.

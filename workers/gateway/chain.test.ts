@@ -9,7 +9,11 @@ describe("the /predict chain", () => {
   it("limits the rate before it checks credentials, so password guessing is limited too", async () => {
     const ip = freshIp();
     const guesses = [];
-    for (let i = 0; i < 6; i++) guesses.push((await postPredict("hi", { ip, authorization: basicAuthHeader(TEST_USER, `guess${i}`) })).status);
+    for (let i = 0; i < 6; i++)
+      guesses.push(
+        (await postPredict("hi", { ip, authorization: basicAuthHeader(TEST_USER, `guess${i}`) }))
+          .status,
+      );
     expect(guesses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 

@@ -6,11 +6,16 @@ import { parseGatewayConfig } from "./config.ts";
 describe("parseGatewayConfig", () => {
   it("reads every var the worker is given (wrangler.toml's, with the test's overrides) into numbers, flags and names", () => {
     const config = parseGatewayConfig(env);
-    expect(config.rateLimit).toEqual({ ratePerSecond: Number(env.RATE_LIMIT_RPS), burst: Number(env.RATE_LIMIT_BURST) });
+    expect(config.rateLimit).toEqual({
+      ratePerSecond: Number(env.RATE_LIMIT_RPS),
+      burst: Number(env.RATE_LIMIT_BURST),
+    });
     expect(config.rateLimitFailOpen).toBe(env.RATE_LIMIT_FAIL_OPEN === "true");
     expect(config.clientIpHeader).toBe(env.CLIENT_IP_HEADER);
     expect(config.authCacheSeconds).toBe(Number(env.AUTH_CACHE_SECONDS));
-    expect([config.canaryPercent, config.shadowPercent, config.upstreamTimeoutMs]).toEqual([env.CANARY_PERCENT, env.SHADOW_PERCENT, env.UPSTREAM_TIMEOUT_MS].map(Number));
+    expect([config.canaryPercent, config.shadowPercent, config.upstreamTimeoutMs]).toEqual(
+      [env.CANARY_PERCENT, env.SHADOW_PERCENT, env.UPSTREAM_TIMEOUT_MS].map(Number),
+    );
   });
 
   it.each([
@@ -24,6 +29,8 @@ describe("parseGatewayConfig", () => {
     ["SHADOW_PERCENT", "-5", "a percentage (0-100)"],
     ["UPSTREAM_TIMEOUT_MS", undefined, "a number above 0"],
   ] as const)("refuses %s=%s, naming the var and what it must be", (name, value, what) => {
-    expect(() => parseGatewayConfig({ ...env, [name]: value })).toThrow(`${name}=${value} is not ${what}`);
+    expect(() => parseGatewayConfig({ ...env, [name]: value })).toThrow(
+      `${name}=${value} is not ${what}`,
+    );
   });
 });

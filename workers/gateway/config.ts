@@ -30,20 +30,22 @@ export interface GatewayConfig {
 }
 
 /** The vars, by name: what wrangler.toml declares and Env carries. */
-export type GatewayVars = Partial<Record<
-  | "RATE_LIMIT_RPS"
-  | "RATE_LIMIT_BURST"
-  | "RATE_LIMIT_FAIL_OPEN"
-  | "RATE_LIMITER_DEADLINE_MS"
-  | "RATE_LIMITER_SHARDS"
-  | "AUTH_HASHES_PER_SECOND"
-  | "AUTH_CACHE_SECONDS"
-  | "CLIENT_IP_HEADER"
-  | "CANARY_PERCENT"
-  | "SHADOW_PERCENT"
-  | "UPSTREAM_TIMEOUT_MS",
-  string
->>;
+export type GatewayVars = Partial<
+  Record<
+    | "RATE_LIMIT_RPS"
+    | "RATE_LIMIT_BURST"
+    | "RATE_LIMIT_FAIL_OPEN"
+    | "RATE_LIMITER_DEADLINE_MS"
+    | "RATE_LIMITER_SHARDS"
+    | "AUTH_HASHES_PER_SECOND"
+    | "AUTH_CACHE_SECONDS"
+    | "CLIENT_IP_HEADER"
+    | "CANARY_PERCENT"
+    | "SHADOW_PERCENT"
+    | "UPSTREAM_TIMEOUT_MS",
+    string
+  >
+>;
 
 type Name = keyof GatewayVars;
 
@@ -57,9 +59,16 @@ export function parseGatewayConfig(vars: GatewayVars): GatewayConfig {
     return text !== "" && ok(n) ? n : refuse(name, what);
   };
   const above0 = (name: Name) => number(name, "a number above 0", (n) => n > 0);
-  const atLeast1 = (name: Name) => number(name, "a whole number, 1 or more", (n) => Number.isInteger(n) && n >= 1);
-  const percentage = (name: Name) => number(name, "a percentage (0-100)", (n) => n >= 0 && n <= 100);
-  const flag = (name: Name) => (vars[name] === "true" ? true : vars[name] === "false" ? false : refuse(name, '"true" or "false"'));
+  const atLeast1 = (name: Name) =>
+    number(name, "a whole number, 1 or more", (n) => Number.isInteger(n) && n >= 1);
+  const percentage = (name: Name) =>
+    number(name, "a percentage (0-100)", (n) => n >= 0 && n <= 100);
+  const flag = (name: Name) =>
+    vars[name] === "true"
+      ? true
+      : vars[name] === "false"
+        ? false
+        : refuse(name, '"true" or "false"');
   const text = (name: Name) => (vars[name]?.trim() ? vars[name]!.trim() : refuse(name, "set"));
   return {
     rateLimit: { ratePerSecond: above0("RATE_LIMIT_RPS"), burst: atLeast1("RATE_LIMIT_BURST") },

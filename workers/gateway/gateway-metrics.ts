@@ -5,25 +5,39 @@ import { VARIANTS } from "../manifest.ts";
 export const registry = createRegistry();
 
 export const metrics = {
-  requests: registry.counter("fortress_requests_total", "POST /predict requests answered, by variant, model version and status"),
-  duration: registry.histogram("fortress_request_duration_seconds",
+  requests: registry.counter(
+    "fortress_requests_total",
+    "POST /predict requests answered, by variant, model version and status",
+  ),
+  duration: registry.histogram(
+    "fortress_request_duration_seconds",
     "Time to answer POST /predict, by variant and model version",
     LATENCY_BUCKETS,
   ),
   rateLimited: registry.counter("fortress_rate_limited_total", "Requests refused with 429"),
   authFailures: registry.counter("fortress_auth_failures_total", "Requests refused with 401"),
-  upstreamErrors: registry.counter("fortress_upstream_errors_total", "Upstream failures and timeouts, by variant"),
-  healthProbes: registry.counter("fortress_health_probes_total", "Rounds of /health probes of the upstreams (at most one a second)"),
-  authThrottled: registry.counter("fortress_auth_throttled_total",
+  upstreamErrors: registry.counter(
+    "fortress_upstream_errors_total",
+    "Upstream failures and timeouts, by variant",
+  ),
+  healthProbes: registry.counter(
+    "fortress_health_probes_total",
+    "Rounds of /health probes of the upstreams (at most one a second)",
+  ),
+  authThrottled: registry.counter(
+    "fortress_auth_throttled_total",
     "Requests refused with 429 because the gateway's budget of password hashes was spent",
   ),
-  upstreamResends: registry.counter("fortress_upstream_resends_total",
+  upstreamResends: registry.counter(
+    "fortress_upstream_resends_total",
     "Requests sent to an upstream again after its connection failed at once (e.g. nginx reloading), by variant",
   ),
-  feedback: registry.counter("fortress_feedback_total",
+  feedback: registry.counter(
+    "fortress_feedback_total",
     "Feedback on predictions (POST /feedback), by the variant and model version that made them and whether they were right",
   ),
-  shadowPredictions: registry.counter("fortress_shadow_predictions_total",
+  shadowPredictions: registry.counter(
+    "fortress_shadow_predictions_total",
     "Stable requests also sent to the candidate after the answer (SHADOW_PERCENT), by whether the two labels agree",
   ),
 };

@@ -15,7 +15,9 @@ function run(times: number[]) {
 
 describe("GCRA", () => {
   it("lets a burst of 5 through at once and refuses the 6th", () => {
-    expect(run([1000, 1000, 1000, 1000, 1000, 1000]).map((g) => g.granted)).toEqual([1, 1, 1, 1, 1, 0]);
+    expect(run([1000, 1000, 1000, 1000, 1000, 1000]).map((g) => g.granted)).toEqual([
+      1, 1, 1, 1, 1, 0,
+    ]);
   });
 
   it("says when the next token comes: one interval (100 ms) after the burst", () => {
@@ -28,7 +30,11 @@ describe("GCRA", () => {
     const burst = [1000, 1000, 1000, 1000, 1000];
     expect(run([...burst, 1050]).at(-1)!.granted).toBe(0);
     expect(run([...burst, 1100]).at(-1)!.granted).toBe(1);
-    expect(run([...burst, 1500, 1500, 1500, 1500, 1500]).map((g) => g.granted).slice(5)).toEqual([1, 1, 1, 1, 1]);
+    expect(
+      run([...burst, 1500, 1500, 1500, 1500, 1500])
+        .map((g) => g.granted)
+        .slice(5),
+    ).toEqual([1, 1, 1, 1, 1]);
   });
 
   it("grants a lease of several tokens only as far as the budget goes", () => {

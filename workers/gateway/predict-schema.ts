@@ -11,12 +11,14 @@ import type { Problem } from "../shared/http/problem.ts";
 export const PredictRequest = z
   .object(
     {
-    sentence: z
-      .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-      .trim()
-      .min(1, { error: "must not be empty or only white space" })
-      .max(MAX_SENTENCE_LENGTH, { error: `must be at most ${MAX_SENTENCE_LENGTH} characters` })
-      .openapi({ example: "I love this!" }),
+      sentence: z
+        .string({
+          error: (issue) => (issue.input === undefined ? "is required" : "must be a string"),
+        })
+        .trim()
+        .min(1, { error: "must not be empty or only white space" })
+        .max(MAX_SENTENCE_LENGTH, { error: `must be at most ${MAX_SENTENCE_LENGTH} characters` })
+        .openapi({ example: "I love this!" }),
     },
     { error: "must be a JSON object" },
   )
@@ -46,8 +48,13 @@ export interface InvalidField {
 }
 
 /** The problem of a body whose JSON does not fit the schema: a 422 naming each field. */
-export function invalidInput(issues: readonly { path: readonly PropertyKey[]; message: string }[]): Problem {
-  const errors: InvalidField[] = issues.map((issue) => ({ field: issue.path.map(String).join(".") || "(body)", reason: issue.message }));
+export function invalidInput(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): Problem {
+  const errors: InvalidField[] = issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || "(body)",
+    reason: issue.message,
+  }));
   return { status: 422, detail: "the input is invalid", errors };
 }
 
@@ -57,19 +64,35 @@ export function invalidInput(issues: readonly { path: readonly PropertyKey[]; me
  */
 export function mediaTypeProblem(contentType: string | null | undefined): Problem | undefined {
   const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-  return mediaType === "application/json" ? undefined : { status: 415, detail: "send the body as application/json" };
+  return mediaType === "application/json"
+    ? undefined
+    : { status: 415, detail: "send the body as application/json" };
 }
 
 export const problemContent = {
-  "application/problem+json": { schema: z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string() }) },
+  "application/problem+json": {
+    schema: z.object({
+      type: z.string(),
+      title: z.string(),
+      status: z.number(),
+      detail: z.string(),
+    }),
+  },
 };
 
 /** What every POST route behind the chain (rate limit, sign-in, JSON body) can refuse with. */
 export const chainProblems = {
   400: { description: "The body is not valid JSON", content: problemContent },
   401: { description: "Missing or wrong credentials", content: problemContent },
-  413: { description: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB`, content: problemContent },
+  413: {
+    description: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB`,
+    content: problemContent,
+  },
   415: { description: "The body is not application/json", content: problemContent },
-  429: { description: "Rate limit reached, or too many sign-ins with new credentials at once; see Retry-After", content: problemContent },
+  429: {
+    description:
+      "Rate limit reached, or too many sign-ins with new credentials at once; see Retry-After",
+    content: problemContent,
+  },
   500: { description: "The gateway failed; its log has the request id", content: problemContent },
 } as const;

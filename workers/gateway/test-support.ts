@@ -4,7 +4,8 @@ import { TEST_PASSWORD, TEST_USER } from "./test-credentials.ts";
 
 export { TEST_PASSWORD, TEST_USER };
 
-export const basicAuthHeader = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
+export const basicAuthHeader = (user: string, password: string) =>
+  `Basic ${btoa(`${user}:${password}`)}`;
 
 let nextIp = 1;
 /** A client IP no other test uses, so each test starts with a full rate-limit budget. */
@@ -18,8 +19,15 @@ export interface PredictOptions {
 }
 
 export function postPredict(sentence: unknown, options: PredictOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { "Content-Type": "application/json", "X-Real-IP": options.ip ?? freshIp(), ...options.headers };
-  const authorization = options.authorization === undefined ? basicAuthHeader(TEST_USER, TEST_PASSWORD) : options.authorization;
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "X-Real-IP": options.ip ?? freshIp(),
+    ...options.headers,
+  };
+  const authorization =
+    options.authorization === undefined
+      ? basicAuthHeader(TEST_USER, TEST_PASSWORD)
+      : options.authorization;
   if (authorization !== null) headers.Authorization = authorization;
   return workerUnderTest.fetch("http://gateway/predict", {
     method: "POST",

@@ -1,12 +1,22 @@
-import { opsOfWorkerUnderTest as ops, workerUnderTest as worker } from "../shared/testing/worker-under-test.ts";
+import {
+  opsOfWorkerUnderTest as ops,
+  workerUnderTest as worker,
+} from "../shared/testing/worker-under-test.ts";
 import { describe, expect, it } from "vitest";
 import wasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 
-const predict = (body: unknown, headers: Record<string, string> = { "Content-Type": "application/json" }) =>
-  worker.fetch("http://v1/predict", { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+const predict = (
+  body: unknown,
+  headers: Record<string, string> = { "Content-Type": "application/json" },
+) =>
+  worker.fetch("http://v1/predict", {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 describe("v1 worker", () => {
-  it("answers exactly {\"prediction value\": label}", async () => {
+  it('answers exactly {"prediction value": label}', async () => {
     const response = await predict({ sentence: "I love this!" });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ "prediction value": "love" });
@@ -18,9 +28,14 @@ describe("v1 worker", () => {
   });
 
   it("refuses only what it cannot classify, as problem+json: 400 for a body that is not JSON, 422 for a sentence that is not a string, 413 past 16 KiB", async () => {
-    const refusals = await Promise.all([predict("{not json"), predict({ sentence: 42 }), predict(JSON.stringify({ sentence: "a".repeat(17 * 1024) }))]);
+    const refusals = await Promise.all([
+      predict("{not json"),
+      predict({ sentence: 42 }),
+      predict(JSON.stringify({ sentence: "a".repeat(17 * 1024) })),
+    ]);
     expect(refusals.map((r) => r.status)).toEqual([400, 422, 413]);
-    for (const r of refusals) expect(r.headers.get("Content-Type")).toBe("application/problem+json");
+    for (const r of refusals)
+      expect(r.headers.get("Content-Type")).toBe("application/problem+json");
   });
 
   it("leaves the full validation to the gateway: a blank sentence is classified", async () => {
@@ -42,13 +57,20 @@ describe("v1 worker", () => {
   it("counts predictions by label in its metrics, on the Ops entrypoint", async () => {
     await predict({ sentence: "I love this!" });
     const text = await (await ops.fetch("http://v1/metrics")).text();
-    const love = text.match(/^fortress_predictions_total\{variant="v1",model="[0-9a-f]{12}",label="love"\} (\d+)/m);
+    const love = text.match(
+      /^fortress_predictions_total\{variant="v1",model="[0-9a-f]{12}",label="love"\} (\d+)/m,
+    );
     expect(Number(love?.[1])).toBeGreaterThanOrEqual(1);
-    expect(text).toMatch(/^fortress_model_info\{variant="v1",version="[0-9a-f]{12}",sha256="[0-9a-f]{64}"\} 1/m);
+    expect(text).toMatch(
+      /^fortress_model_info\{variant="v1",version="[0-9a-f]{12}",sha256="[0-9a-f]{64}"\} 1/m,
+    );
   });
 
   it("leaves the request id to the gateway: its answer carries no X-Request-Id", async () => {
-    const response = await predict({ sentence: "hi" }, { "Content-Type": "application/json", "X-Request-Id": "abc-123" });
+    const response = await predict(
+      { sentence: "hi" },
+      { "Content-Type": "application/json", "X-Request-Id": "abc-123" },
+    );
     expect(response.headers.get("X-Request-Id")).toBeNull();
   });
 });

@@ -1,4 +1,7 @@
-import { opsOfWorkerUnderTest as ops, workerUnderTest as worker } from "../shared/testing/worker-under-test.ts";
+import {
+  opsOfWorkerUnderTest as ops,
+  workerUnderTest as worker,
+} from "../shared/testing/worker-under-test.ts";
 import { describe, expect, it } from "vitest";
 import { LABELS } from "../../model/serving/labels.ts";
 

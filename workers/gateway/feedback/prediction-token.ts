@@ -26,11 +26,17 @@ export interface PredictionClaims {
 export const TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600;
 
 const encoder = new TextEncoder();
-const toBase64Url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+const toBase64Url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
   try {
-    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
+    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (ch) =>
+      ch.charCodeAt(0),
+    );
   } catch {
     return undefined;
   }
@@ -43,7 +49,8 @@ export interface PredictionTokens {
 }
 
 export function predictionTokens(secret: string | undefined): PredictionTokens {
-  if (!secret || secret.length < 32) throw new Error("FEEDBACK_SECRET must be set, 32 characters or more");
+  if (!secret || secret.length < 32)
+    throw new Error("FEEDBACK_SECRET must be set, 32 characters or more");
   // Synchronous HMAC (noble, already the gateway's hash library): every prediction is signed, and
   // so nothing to await on the response path. (make bench: no measurable difference to crypto.subtle.)
   const key = encoder.encode(secret);
@@ -59,9 +66,13 @@ export function predictionTokens(secret: string | undefined): PredictionTokens {
       const [body, signature, ...rest] = token.split(".");
       const signatureBytes = signature === undefined ? undefined : fromBase64Url(signature);
       if (!body || !signatureBytes || rest.length > 0) return refused("the token is malformed");
-      if (!constantTimeEqual(signatureOf(body), signatureBytes)) return refused("the token was not issued by this service");
+      if (!constantTimeEqual(signatureOf(body), signatureBytes))
+        return refused("the token was not issued by this service");
       const claims = JSON.parse(new TextDecoder().decode(fromBase64Url(body))) as PredictionClaims;
-      if (nowSeconds - claims.iat > TOKEN_LIFETIME_SECONDS) return refused(`the token has expired (feedback is taken for ${TOKEN_LIFETIME_SECONDS / 86400} days)`);
+      if (nowSeconds - claims.iat > TOKEN_LIFETIME_SECONDS)
+        return refused(
+          `the token has expired (feedback is taken for ${TOKEN_LIFETIME_SECONDS / 86400} days)`,
+        );
       return claims;
     },
   };

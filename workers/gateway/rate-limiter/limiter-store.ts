@@ -15,11 +15,18 @@ export interface LimiterStore {
  * Each client belongs to one of `shards` RateLimiter objects, by a stable hash of its key. Changing
  * the number of shards moves clients between objects: a limited client gets a fresh budget, once.
  */
-export function durableObjectStore(namespace: DurableObjectNamespace<RateLimiter>, shards: number): LimiterStore {
-  if (!Number.isInteger(shards) || shards < 1) throw new Error(`invalid RATE_LIMITER_SHARDS: ${shards}`);
+export function durableObjectStore(
+  namespace: DurableObjectNamespace<RateLimiter>,
+  shards: number,
+): LimiterStore {
+  if (!Number.isInteger(shards) || shards < 1)
+    throw new Error(`invalid RATE_LIMITER_SHARDS: ${shards}`);
   // A stub per call: a stub made during one request is not to be used for I/O in another.
   return {
-    acquire: (client, want) => namespace.get(namespace.idFromName(`shard-${stableHash(client) % shards}-of-${shards}`)).acquire(client, want),
+    acquire: (client, want) =>
+      namespace
+        .get(namespace.idFromName(`shard-${stableHash(client) % shards}-of-${shards}`))
+        .acquire(client, want),
   };
 }
 

@@ -8,12 +8,16 @@ const RATE_PER_SECOND = Number(env.RATE_LIMIT_RPS);
 const BURST = Number(env.RATE_LIMIT_BURST);
 
 const stored = (stub: DurableObjectStub<RateLimiter>) =>
-  runInDurableObject(stub, async (_, state) => ({ keys: [...(await state.storage.list()).keys()], alarm: await state.storage.getAlarm() }));
+  runInDurableObject(stub, async (_, state) => ({
+    keys: [...(await state.storage.list()).keys()],
+    alarm: await state.storage.getAlarm(),
+  }));
 
 describe("RateLimiter storage", () => {
   it("stores nothing for clients within their budget, however many", async () => {
     const stub = namespace.get(namespace.idFromName("many-clients"));
-    for (let i = 0; i < 300; i++) expect((await stub.acquire(`198.51.${i >> 8}.${i & 255}`, 1)).granted).toBe(1);
+    for (let i = 0; i < 300; i++)
+      expect((await stub.acquire(`198.51.${i >> 8}.${i & 255}`, 1)).granted).toBe(1);
     expect(await stored(stub)).toEqual({ keys: [], alarm: null });
   });
 

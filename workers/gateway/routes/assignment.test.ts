@@ -6,7 +6,9 @@ const share = (percent: number) => keys.filter((k) => inCanary(k, percent)).leng
 
 describe("the canary's assignment", () => {
   it("is stable across releases: these keys keep these buckets (a new hash would move every client)", () => {
-    expect([bucketOf("user-42"), bucketOf("team-a.user_7"), bucketOf("ip:192.0.2.1")]).toEqual([17.98, 98.87, 57.39]);
+    expect([bucketOf("user-42"), bucketOf("team-a.user_7"), bucketOf("ip:192.0.2.1")]).toEqual([
+      17.98, 98.87, 57.39,
+    ]);
   });
 
   it("is uniform: each tenth of the buckets holds 10 ± 1 % of 20,000 similar keys", () => {
@@ -18,7 +20,12 @@ describe("the canary's assignment", () => {
   });
 
   it("is monotone in the percentage: raising it only moves keys into the canary", () => {
-    for (const [lower, higher] of [[0, 1], [10, 20], [20, 20.5], [50, 100]] as const) {
+    for (const [lower, higher] of [
+      [0, 1],
+      [10, 20],
+      [20, 20.5],
+      [50, 100],
+    ] as const) {
       for (const key of keys) if (inCanary(key, lower)) expect(inCanary(key, higher)).toBe(true);
     }
     expect(share(0)).toBe(0);
@@ -27,7 +34,8 @@ describe("the canary's assignment", () => {
 
   it("takes the assignment key when it is a sane token, else the client's IP", () => {
     expect(assignmentKey("team-a.user_7", "192.0.2.1")).toBe("team-a.user_7");
-    for (const bad of ["has space", "x".repeat(129), "", "semi;colon"]) expect(assignmentKey(bad, "192.0.2.1")).toBe("ip:192.0.2.1");
+    for (const bad of ["has space", "x".repeat(129), "", "semi;colon"])
+      expect(assignmentKey(bad, "192.0.2.1")).toBe("ip:192.0.2.1");
     expect(assignmentKey(undefined, "192.0.2.1")).toBe("ip:192.0.2.1");
   });
 });

@@ -8,7 +8,8 @@ import type { AppContext } from "../app-context.ts";
 export const OPENAPI_INFO = {
   title: "Fortress Edge emotion API",
   version: "1.0.0",
-  description: "Classifies the emotion of a short text (13 labels). POST /predict with HTTP Basic credentials.",
+  description:
+    "Classifies the emotion of a short text (13 labels). POST /predict with HTTP Basic credentials.",
 };
 
 /** The page only changes with a deployment, which changes its ETag. */
@@ -39,17 +40,29 @@ async function docsPage(): Promise<DocsPage> {
 <script>SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui" });</script>
 </body>
 </html>`);
-  const gzip = new Uint8Array(await new Response(new Blob([html]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+  const gzip = new Uint8Array(
+    await new Response(
+      new Blob([html]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer(),
+  );
   page = { html, gzip, etag: `"${bytesToHex(sha256(html)).slice(0, 32)}"` };
   return page;
 }
 
 export async function docs(c: AppContext): Promise<Response> {
   const { html, gzip, etag } = await docsPage();
-  const headers: Record<string, string> = { ETag: etag, "Cache-Control": CACHE_CONTROL, Vary: "Accept-Encoding" };
+  const headers: Record<string, string> = {
+    ETag: etag,
+    "Cache-Control": CACHE_CONTROL,
+    Vary: "Accept-Encoding",
+  };
   if (c.req.header("If-None-Match") === etag) return new Response(null, { status: 304, headers });
   headers["Content-Type"] = "text/html; charset=UTF-8";
-  if (!/\bgzip\b/.test(c.req.header("Accept-Encoding") ?? "")) return new Response(html, { headers });
+  if (!/\bgzip\b/.test(c.req.header("Accept-Encoding") ?? ""))
+    return new Response(html, { headers });
   // "manual": the body is gzip already; workerd would otherwise compress it again.
-  return new Response(gzip, { headers: { ...headers, "Content-Encoding": "gzip" }, encodeBody: "manual" });
+  return new Response(gzip, {
+    headers: { ...headers, "Content-Encoding": "gzip" },
+    encodeBody: "manual",
+  });
 }

@@ -12,7 +12,9 @@ import { chainProblems, Label, problemContent } from "../predict-schema.ts";
 export const FeedbackRequest = z
   .object(
     {
-      token: z.string({ error: "must be the X-Prediction-Token of a prediction" }).max(2048, { error: "is too long to be a prediction token" }),
+      token: z
+        .string({ error: "must be the X-Prediction-Token of a prediction" })
+        .max(2048, { error: "is too long to be a prediction token" }),
       label: Label,
     },
     { error: "must be a JSON object" },
@@ -24,12 +26,23 @@ export const feedbackRoute = createRoute({
   path: "/feedback",
   summary: "Say what the right label was for a prediction",
   security: [{ basicAuth: [] }],
-  request: { body: { required: true, content: { "application/json": { schema: FeedbackRequest } } } },
+  request: {
+    body: { required: true, content: { "application/json": { schema: FeedbackRequest } } },
+  },
   responses: {
-    202: { description: "Counted", content: { "application/json": { schema: z.object({ status: z.literal("accepted") }) } } },
+    202: {
+      description: "Counted",
+      content: { "application/json": { schema: z.object({ status: z.literal("accepted") }) } },
+    },
     ...chainProblems,
-    422: { description: "An unknown label, or a token that is malformed, expired or not ours", content: problemContent },
-    503: { description: "The rate limiter is unavailable, or no users are configured; see Retry-After", content: problemContent },
+    422: {
+      description: "An unknown label, or a token that is malformed, expired or not ours",
+      content: problemContent,
+    },
+    503: {
+      description: "The rate limiter is unavailable, or no users are configured; see Retry-After",
+      content: problemContent,
+    },
   },
 });
 

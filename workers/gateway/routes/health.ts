@@ -27,11 +27,16 @@ interface Probed {
 
 async function probe(upstream: Fetcher): Promise<UpstreamState> {
   try {
-    const response = await withTimeout(PROBE_TIMEOUT_MS, (signal) => upstream.fetch("http://upstream/health", { signal }));
+    const response = await withTimeout(PROBE_TIMEOUT_MS, (signal) =>
+      upstream.fetch("http://upstream/health", { signal }),
+    );
     await response.body?.cancel();
     return { ok: response.ok, status: response.status };
   } catch (error) {
-    return { ok: false, error: (error as Error)?.name === "TimeoutError" ? "timeout" : "unreachable" };
+    return {
+      ok: false,
+      error: (error as Error)?.name === "TimeoutError" ? "timeout" : "unreachable",
+    };
   }
 }
 
@@ -51,7 +56,12 @@ export function health(options: HealthOptions = {}) {
     options.onProbe?.();
     try {
       const states = await Promise.all(VARIANTS.map((variant) => probe(env[bindingOf(variant)])));
-      lastProbe = { checkedAt: Date.now(), upstreams: Object.fromEntries(VARIANTS.map((variant, i) => [variant, states[i]!])) as Record<Variant, UpstreamState> };
+      lastProbe = {
+        checkedAt: Date.now(),
+        upstreams: Object.fromEntries(
+          VARIANTS.map((variant, i) => [variant, states[i]!]),
+        ) as Record<Variant, UpstreamState>,
+      };
     } finally {
       probeStartedAt = 0;
     }
@@ -66,8 +76,19 @@ export function health(options: HealthOptions = {}) {
       if (lastProbe) c.executionCtx.waitUntil(probed);
       else await probed;
     }
-    if (!lastProbe) return c.json({ status: "unknown", detail: "the first probe of the upstreams is under way" }, 503, { "Retry-After": "1" });
-    const allOk = Object.values<UpstreamState>(lastProbe.upstreams).every((upstream) => upstream.ok);
-    return c.json({ status: allOk ? "ok" : "degraded", checked_ms_ago: Date.now() - lastProbe.checkedAt, upstreams: lastProbe.upstreams });
+    if (!lastProbe)
+      return c.json(
+        { status: "unknown", detail: "the first probe of the upstreams is under way" },
+        503,
+        { "Retry-After": "1" },
+      );
+    const allOk = Object.values<UpstreamState>(lastProbe.upstreams).every(
+      (upstream) => upstream.ok,
+    );
+    return c.json({
+      status: allOk ? "ok" : "degraded",
+      checked_ms_ago: Date.now() - lastProbe.checkedAt,
+      upstreams: lastProbe.upstreams,
+    });
   };
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { opsOfWorkerUnderTest as ops, workerUnderTest as gateway } from "../../shared/testing/worker-under-test.ts";
+import {
+  opsOfWorkerUnderTest as ops,
+  workerUnderTest as gateway,
+} from "../../shared/testing/worker-under-test.ts";
 import { freshIp, postPredict } from "../test-support.ts";
 import app from "../index.ts";
 import { PUBLIC_PATHS } from "../public-paths.ts";
@@ -8,15 +11,20 @@ describe("the gateway's other routes", () => {
   it("has exactly the public paths that nginx lets through (PUBLIC_PATHS), each answering something but a 404", async () => {
     const routed = new Set(app.routes.map((route) => route.path).filter((path) => path !== "/*"));
     expect([...routed].sort()).toEqual([...PUBLIC_PATHS].sort());
-    for (const path of PUBLIC_PATHS) expect((await gateway.fetch(`http://gateway${path}`)).status, path).not.toBe(404);
+    for (const path of PUBLIC_PATHS)
+      expect((await gateway.fetch(`http://gateway${path}`)).status, path).not.toBe(404);
   });
 
   it("describes POST /predict in /openapi.json, from the validation schema", async () => {
     const document = await (await gateway.fetch("http://gateway/openapi.json")).json<any>();
     const operation = document.paths["/predict"].post;
-    expect(operation.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/PredictRequest");
+    expect(operation.requestBody.content["application/json"].schema.$ref).toBe(
+      "#/components/schemas/PredictRequest",
+    );
     expect(document.components.schemas.PredictRequest.properties.sentence.maxLength).toBe(5000);
-    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["200", "401", "415", "422", "429"]));
+    expect(Object.keys(operation.responses)).toEqual(
+      expect.arrayContaining(["200", "401", "415", "422", "429"]),
+    );
   });
 
   it("documents every status POST /predict answers: each one the chain gives here, and those of its failures", async () => {
@@ -48,7 +56,9 @@ describe("the gateway's other routes", () => {
 
   it("serves /docs gzipped to a client that takes gzip, cacheable, and 304 for its ETag", async () => {
     const plain = await (await gateway.fetch("http://gateway/docs")).arrayBuffer();
-    const zipped = await gateway.fetch("http://gateway/docs", { headers: { "Accept-Encoding": "gzip" } });
+    const zipped = await gateway.fetch("http://gateway/docs", {
+      headers: { "Accept-Encoding": "gzip" },
+    });
     expect(zipped.headers.get("Content-Encoding")).toBe("gzip");
     expect(zipped.headers.get("Cache-Control")).toMatch(/^public, max-age=\d+$/);
     const etag = zipped.headers.get("ETag");
@@ -56,7 +66,9 @@ describe("the gateway's other routes", () => {
     // The runtime's fetch takes the gzip off: the same page, sent in fewer bytes.
     expect(Number(zipped.headers.get("Content-Length"))).toBeLessThan(plain.byteLength / 2);
     expect(new Uint8Array(await zipped.arrayBuffer())).toEqual(new Uint8Array(plain));
-    const again = await gateway.fetch("http://gateway/docs", { headers: { "If-None-Match": etag! } });
+    const again = await gateway.fetch("http://gateway/docs", {
+      headers: { "If-None-Match": etag! },
+    });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
   });
@@ -64,16 +76,22 @@ describe("the gateway's other routes", () => {
   it("reports both inference workers on /health, without credentials", async () => {
     const response = await gateway.fetch("http://gateway/health");
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ok", upstreams: { v1: { ok: true }, v2: { ok: true } } });
+    expect(await response.json()).toMatchObject({
+      status: "ok",
+      upstreams: { v1: { ok: true }, v2: { ok: true } },
+    });
   });
 
   it("answers a burst of /health calls from the upstreams' last probe: at most one probe a second", async () => {
     const probes = /^fortress_health_probes_total (\d+)$/m;
-    const count = async () => Number((await (await ops.fetch("http://gateway/metrics")).text()).match(probes)?.[1]);
+    const count = async () =>
+      Number((await (await ops.fetch("http://gateway/metrics")).text()).match(probes)?.[1]);
     await gateway.fetch("http://gateway/health");
     const before = await count();
     const started = Date.now();
-    const replies = await Promise.all(Array.from({ length: 20 }, () => gateway.fetch("http://gateway/health")));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => gateway.fetch("http://gateway/health")),
+    );
     const seconds = Math.ceil((Date.now() - started) / 1000);
     expect(replies.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect((await count()) - before).toBeLessThanOrEqual(seconds);
@@ -90,7 +108,11 @@ describe("the gateway's other routes", () => {
     expect((await ops.fetch("http://gateway/metrics")).status).toBe(200);
     const prediction = await ops.fetch("http://gateway/predict", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Real-IP": "192.0.2.250", Authorization: "Basic x" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-Real-IP": "192.0.2.250",
+        Authorization: "Basic x",
+      },
       body: JSON.stringify({ sentence: "hi" }),
     });
     expect(prediction.status).toBe(404);

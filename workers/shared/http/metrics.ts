@@ -11,7 +11,8 @@ import prom from "promjs-plus";
 
 type Labels = Record<string, string>;
 
-const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const escapeLabel = (value: string) =>
+  value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 const renderLabels = (labels: Labels) =>
   Object.entries(labels)
     .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
@@ -19,7 +20,10 @@ const renderLabels = (labels: Labels) =>
 
 /** A histogram with fixed buckets: constant work and memory per observation. */
 export class Histogram {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  private readonly series = new Map<
+    string,
+    { labels: Labels; counts: number[]; sum: number; count: number }
+  >();
 
   constructor(
     readonly name: string,
@@ -45,12 +49,14 @@ export class Histogram {
     for (const [key, series] of this.series) {
       const prefix = key ? `${key},` : "";
       const braces = key ? `{${key}}` : "";
-      this.bounds.forEach((bound, i) => lines.push(`${this.name}_bucket{${prefix}le="${bound}"} ${series.counts[i]}`));
+      this.bounds.forEach((bound, i) => {
+        lines.push(`${this.name}_bucket{${prefix}le="${bound}"} ${series.counts[i]}`);
+      });
       lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${series.count}`);
       lines.push(`${this.name}_sum${braces} ${series.sum}`);
       lines.push(`${this.name}_count${braces} ${series.count}`);
     }
-    return lines.join("\n") + "\n";
+    return `${lines.join("\n")}\n`;
   }
 }
 
@@ -73,8 +79,12 @@ export function createRegistry() {
 export type Registry = ReturnType<typeof createRegistry>;
 
 /** Latency buckets in seconds, from a cached inference (~0.1 ms) to an upstream timeout. */
-export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+export const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
 
 export function metricsResponse(registry: Registry): Response {
-  return new Response(registry.metrics(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
+  return new Response(registry.metrics(), {
+    headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" },
+  });
 }

@@ -34,7 +34,13 @@ export const PROBLEM_TITLES: Record<number, string> = {
 
 export function problemResponse(problem: Problem, headers: HeadersInit = {}): Response {
   const { status, detail, title, type, ...extensions } = problem;
-  const body = { type: type ?? "about:blank", title: title ?? PROBLEM_TITLES[status] ?? "Error", status, detail, ...extensions };
+  const body = {
+    type: type ?? "about:blank",
+    title: title ?? PROBLEM_TITLES[status] ?? "Error",
+    status,
+    detail,
+    ...extensions,
+  };
   const response = new Response(JSON.stringify(body), { status, headers });
   response.headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
   return response;

@@ -3,7 +3,8 @@ import { withDeadline, withTimeout } from "./with-timeout.ts";
 
 describe("withTimeout", () => {
   it("aborts a call that outlives the delay, as a TimeoutError", async () => {
-    const never = (signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    const never = (signal: AbortSignal) =>
+      new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
     await expect(withTimeout(20, never)).rejects.toMatchObject({ name: "TimeoutError" });
   });
 
@@ -22,7 +23,9 @@ describe("withTimeout", () => {
 describe("withDeadline", () => {
   it("rejects with a TimeoutError when the promise does not settle in time", async () => {
     const started = Date.now();
-    await expect(withDeadline(30, new Promise(() => {}))).rejects.toMatchObject({ name: "TimeoutError" });
+    await expect(withDeadline(30, new Promise(() => {}))).rejects.toMatchObject({
+      name: "TimeoutError",
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
   });
 

@@ -16,4 +16,9 @@ export interface SelectedModel {
 }
 
 export const classifierOf = (selected: SelectedModel) =>
-  new EmotionClassifier({ model: selected.model, featurizer: selected.featurizer as FeaturizerData, wasm, version: selected.version });
+  new EmotionClassifier({
+    model: selected.model,
+    featurizer: selected.featurizer as FeaturizerData,
+    wasm,
+    version: selected.version,
+  });

@@ -16,7 +16,14 @@ import { ModelUnavailableError, type ModelInfo } from "../../../model/serving/in
 import { MANIFEST, type Variant } from "../../manifest.ts";
 import { classifierOf, type SelectedModel } from "./classifier.ts";
 import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "../http/metrics.ts";
-import { LABEL_HEADER, MODEL_VERSION_HEADER, PAYLOAD_HEADER, PAYLOADS, plainPayload, sentenceOf } from "./prediction-contract.ts";
+import {
+  LABEL_HEADER,
+  MODEL_VERSION_HEADER,
+  PAYLOAD_HEADER,
+  PAYLOADS,
+  plainPayload,
+  sentenceOf,
+} from "./prediction-contract.ts";
 import { problemResponse } from "../http/problem.ts";
 import { REQUEST_ID_HEADER } from "../http/request-id.ts";
 
@@ -29,13 +36,23 @@ export function createInferenceWorker(variant: Variant, selected: SelectedModel)
   const render = PAYLOADS[MANIFEST[variant].payload];
   const classifier = classifierOf(selected);
   const registry = createRegistry();
-  const predictions = registry.counter("fortress_predictions_total", "Predictions made, by variant, model version and label");
-  const inferenceSeconds = registry.histogram("fortress_inference_duration_seconds",
+  const predictions = registry.counter(
+    "fortress_predictions_total",
+    "Predictions made, by variant, model version and label",
+  );
+  const inferenceSeconds = registry.histogram(
+    "fortress_inference_duration_seconds",
     "Featurize + ONNX run per prediction, by the runtime clock (workerd advances it only at I/O)",
     LATENCY_BUCKETS,
   );
-  const modelInfo = registry.gauge("fortress_model_info", "The model this process serves (always 1)");
-  const modelLoadSeconds = registry.gauge("fortress_model_load_seconds", "Seconds the model took to load");
+  const modelInfo = registry.gauge(
+    "fortress_model_info",
+    "The model this process serves (always 1)",
+  );
+  const modelLoadSeconds = registry.gauge(
+    "fortress_model_load_seconds",
+    "Seconds the model took to load",
+  );
   for (const label of LABELS) predictions.add(0, { variant, model: selected.version, label });
 
   let modelReported: Promise<ModelInfo> | undefined;
@@ -61,16 +78,27 @@ export function createInferenceWorker(variant: Variant, selected: SelectedModel)
     const replica = env.REPLICA ?? variant;
     const requestId = request.headers.get(REQUEST_ID_HEADER) ?? "";
     // A canary answer keeps production's body: the gateway asks for it.
-    const body = request.headers.get(PAYLOAD_HEADER) === "plain" ? plainPayload(label) : render({ label, probabilities, model, inferenceMs, replica, requestId });
-    return Response.json(body, { headers: { [MODEL_VERSION_HEADER]: model.version, [LABEL_HEADER]: label } });
+    const body =
+      request.headers.get(PAYLOAD_HEADER) === "plain"
+        ? plainPayload(label)
+        : render({ label, probabilities, model, inferenceMs, replica, requestId });
+    return Response.json(body, {
+      headers: { [MODEL_VERSION_HEADER]: model.version, [LABEL_HEADER]: label },
+    });
   }
 
   async function health(_request: Request, env: InferenceEnv): Promise<Response> {
     const model = await loadedModel();
-    return Response.json({ status: "ok", variant, replica: env.REPLICA ?? variant, model: { sha256: model.sha256, version: model.version } });
+    return Response.json({
+      status: "ok",
+      variant,
+      replica: env.REPLICA ?? variant,
+      model: { sha256: model.sha256, version: model.version },
+    });
   }
 
-  const notFound = (request: Request) => problemResponse({ status: 404, detail: `no route for ${new URL(request.url).pathname}` });
+  const notFound = (request: Request) =>
+    problemResponse({ status: 404, detail: `no route for ${new URL(request.url).pathname}` });
   const failed = (error: unknown) =>
     error instanceof ModelUnavailableError
       ? problemResponse({ status: 503, detail: error.message }, { "Retry-After": "30" })
@@ -79,7 +107,9 @@ export function createInferenceWorker(variant: Variant, selected: SelectedModel)
   const api = Router({ catch: failed })
     .post("/predict", predict)
     .get("/health", health)
-    .all("/predict", () => problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }))
+    .all("/predict", () =>
+      problemResponse({ status: 405, detail: "use POST /predict" }, { Allow: "POST" }),
+    )
     .all("*", notFound);
 
   const ops = Router({ catch: failed })

@@ -48,7 +48,10 @@ export const PAYLOADS: Record<VariantSpec["payload"], (prediction: PredictionCon
   }),
 };
 
-export const BODY_TOO_LARGE: Problem = { status: 413, detail: `the body may be at most ${MAX_BODY_BYTES} bytes` };
+export const BODY_TOO_LARGE: Problem = {
+  status: 413,
+  detail: `the body may be at most ${MAX_BODY_BYTES} bytes`,
+};
 
 const UTF8 = new TextDecoder();
 
@@ -62,5 +65,7 @@ export function sentenceOf(bytes: ArrayBuffer): string | Problem {
     return { status: 400, detail: "the body is not valid JSON" };
   }
   const sentence = typeof body === "object" ? body?.sentence : undefined;
-  return typeof sentence === "string" ? sentence : { status: 422, detail: "sentence must be a string" };
+  return typeof sentence === "string"
+    ? sentence
+    : { status: 422, detail: "sentence must be a string" };
 }

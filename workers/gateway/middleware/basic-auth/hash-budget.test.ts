@@ -12,7 +12,9 @@ const HASHES_PER_SECOND = 2;
 
 async function tinyApp(cacheSeconds = 60) {
   const users = `${TEST_USER}:${await hashPassword(TEST_PASSWORD)}`;
-  const app = new Hono().use(basicAuthentication({ users, realm: "test", cacheSeconds, hashesPerSecond: HASHES_PER_SECOND }));
+  const app = new Hono().use(
+    basicAuthentication({ users, realm: "test", cacheSeconds, hashesPerSecond: HASHES_PER_SECOND }),
+  );
   app.get("/", (c) => c.text("in"));
   return (authorization: string) => app.request("/", { headers: { Authorization: authorization } });
 }
@@ -69,7 +71,9 @@ describe("the budget of password hashes", () => {
 
   it("refuses a budget that would disable the check", () => {
     for (const hashesPerSecond of [0, -1, Number.NaN]) {
-      expect(() => basicAuthentication({ users: "", realm: "test", cacheSeconds: 60, hashesPerSecond })).toThrow(/hashesPerSecond/);
+      expect(() =>
+        basicAuthentication({ users: "", realm: "test", cacheSeconds: 60, hashesPerSecond }),
+      ).toThrow(/hashesPerSecond/);
     }
   });
 });

@@ -14,10 +14,26 @@ beforeAll(async () => {
 function tinyApp(options: Partial<BasicAuthOptions> = {}) {
   const refusals: string[] = [];
   const app = new Hono()
-    .use(basicAuthentication({ users, realm: "fortress", cacheSeconds: 60, hashesPerSecond: 1000, onRefused: (reason) => refusals.push(reason), ...options }))
+    .use(
+      basicAuthentication({
+        users,
+        realm: "fortress",
+        cacheSeconds: 60,
+        hashesPerSecond: 1000,
+        onRefused: (reason) => refusals.push(reason),
+        ...options,
+      }),
+    )
     .get("/", (c) => c.text("in"))
-    .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response("unexpected", { status: 500 })));
-  const signIn = (authorization?: string) => app.request("/", { headers: authorization === undefined ? {} : { Authorization: authorization } });
+    .onError((error) =>
+      error instanceof HTTPException
+        ? error.getResponse()
+        : new Response("unexpected", { status: 500 }),
+    );
+  const signIn = (authorization?: string) =>
+    app.request("/", {
+      headers: authorization === undefined ? {} : { Authorization: authorization },
+    });
   return { signIn, refusals };
 }
 
@@ -31,7 +47,9 @@ describe("basic auth", () => {
     const { signIn, refusals } = tinyApp();
     const response = await signIn();
     expect(response.status).toBe(401);
-    expect(response.headers.get("WWW-Authenticate")).toBe('Basic realm="fortress", charset="UTF-8"');
+    expect(response.headers.get("WWW-Authenticate")).toBe(
+      'Basic realm="fortress", charset="UTF-8"',
+    );
     expect(response.headers.get("Content-Type")).toBe("application/problem+json");
     expect(await response.json()).toMatchObject({ status: 401, title: "Unauthorized" });
     expect(refusals).toEqual(["unauthorized"]);
@@ -45,7 +63,12 @@ describe("basic auth", () => {
 
   it("refuses a malformed Authorization header", async () => {
     const { signIn } = tinyApp();
-    for (const authorization of ["Basic !!!not-base64!!!", "Bearer abc", "Basic", `Basic ${btoa("no-colon")}`]) {
+    for (const authorization of [
+      "Basic !!!not-base64!!!",
+      "Bearer abc",
+      "Basic",
+      `Basic ${btoa("no-colon")}`,
+    ]) {
       expect((await signIn(authorization)).status).toBe(401);
     }
   });
@@ -64,9 +87,14 @@ describe("basic auth", () => {
 
   it("answers 503 problem, not 401, when no users are configured: the operator's fault, not the client's", async () => {
     for (const none of [undefined, "", "\n"]) {
-      const response = await tinyApp({ users: none }).signIn(basicAuthHeader(TEST_USER, TEST_PASSWORD));
+      const response = await tinyApp({ users: none }).signIn(
+        basicAuthHeader(TEST_USER, TEST_PASSWORD),
+      );
       expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ status: 503, detail: "the gateway has no users configured (secret API_USERS)" });
+      expect(await response.json()).toMatchObject({
+        status: 503,
+        detail: "the gateway has no users configured (secret API_USERS)",
+      });
     }
   });
 

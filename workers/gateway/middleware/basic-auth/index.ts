@@ -28,7 +28,11 @@ export interface BasicAuthOptions {
 }
 
 /** Checked for an unknown user, so that a wrong name costs the same time as a wrong password. */
-const UNKNOWN_USER_HASH: StoredHash = { iterations: PBKDF2_ITERATIONS, salt: new Uint8Array(16), hash: new Uint8Array(32) };
+const UNKNOWN_USER_HASH: StoredHash = {
+  iterations: PBKDF2_ITERATIONS,
+  salt: new Uint8Array(16),
+  hash: new Uint8Array(32),
+};
 const MAX_CACHED_HEADERS = 10_000;
 
 /** The cache key of an Authorization header: its SHA-256, so that no password is kept. */
@@ -60,9 +64,13 @@ class ExpiringSet {
  * A failure is a 401 problem with a WWW-Authenticate challenge.
  */
 export function basicAuthentication(options: BasicAuthOptions): MiddlewareHandler<GatewayEnv> {
-  if (!(options.hashesPerSecond > 0)) throw new Error(`hashesPerSecond must be above 0, not ${options.hashesPerSecond}`);
+  if (!(options.hashesPerSecond > 0))
+    throw new Error(`hashesPerSecond must be above 0, not ${options.hashesPerSecond}`);
   const users = parseUsers(options.users);
-  const budget = { ratePerSecond: options.hashesPerSecond, burst: Math.max(1, Math.floor(options.hashesPerSecond)) };
+  const budget = {
+    ratePerSecond: options.hashesPerSecond,
+    burst: Math.max(1, Math.floor(options.hashesPerSecond)),
+  };
   let budgetTat = 0;
   const verified = new ExpiringSet();
   const refused = new ExpiringSet();
@@ -86,7 +94,10 @@ export function basicAuthentication(options: BasicAuthOptions): MiddlewareHandle
     const retryAfter = Math.max(1, Math.ceil(grant.retryAfterMs / 1000));
     throw new HTTPException(429, {
       res: problemResponse(
-        { status: 429, detail: `too many sign-ins with new credentials at once; retry in ${retryAfter} s` },
+        {
+          status: 429,
+          detail: `too many sign-ins with new credentials at once; retry in ${retryAfter} s`,
+        },
         { "Retry-After": String(retryAfter) },
       ),
     });
@@ -95,7 +106,10 @@ export function basicAuthentication(options: BasicAuthOptions): MiddlewareHandle
   return async function basicAuthentication(c, next) {
     if (users.size === 0) {
       throw new HTTPException(503, {
-        res: problemResponse({ status: 503, detail: "the gateway has no users configured (secret API_USERS)" }),
+        res: problemResponse({
+          status: 503,
+          detail: "the gateway has no users configured (secret API_USERS)",
+        }),
       });
     }
     const header = c.req.header("Authorization");

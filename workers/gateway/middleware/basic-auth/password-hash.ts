@@ -13,17 +13,38 @@ const HASH_BYTES = 32;
 const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 const fromBase64 = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
 
-async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, HASH_BYTES * 8);
+async function derive(
+  password: string,
+  salt: Uint8Array<ArrayBuffer>,
+  iterations: number,
+): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(password),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations },
+    key,
+    HASH_BYTES * 8,
+  );
   return new Uint8Array(bits);
 }
 
-export async function hashPassword(password: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
+export async function hashPassword(
+  password: string,
+  iterations = PBKDF2_ITERATIONS,
+): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
-  return [SCHEME, iterations, toBase64(salt), toBase64(await derive(password, salt, iterations))].join("$");
+  return [
+    SCHEME,
+    iterations,
+    toBase64(salt),
+    toBase64(await derive(password, salt, iterations)),
+  ].join("$");
 }
-
 
 export interface StoredHash {
   iterations: number;
@@ -34,8 +55,17 @@ export interface StoredHash {
 export function parseStoredHash(text: string): StoredHash {
   const [scheme, iterations, salt, hash] = text.split("$");
   const rounds = Number(iterations);
-  if (scheme !== SCHEME || !Number.isInteger(rounds) || rounds < 1 || rounds > PBKDF2_ITERATIONS || !salt || !hash) {
-    throw new Error(`not a ${SCHEME}$ITERATIONS$SALT$HASH entry (at most ${PBKDF2_ITERATIONS} iterations)`);
+  if (
+    scheme !== SCHEME ||
+    !Number.isInteger(rounds) ||
+    rounds < 1 ||
+    rounds > PBKDF2_ITERATIONS ||
+    !salt ||
+    !hash
+  ) {
+    throw new Error(
+      `not a ${SCHEME}$ITERATIONS$SALT$HASH entry (at most ${PBKDF2_ITERATIONS} iterations)`,
+    );
   }
   return { iterations: rounds, salt: fromBase64(salt), hash: fromBase64(hash) };
 }
@@ -55,7 +85,9 @@ export function parseUsers(secret: string | undefined): Map<string, StoredHash> 
     try {
       users.set(user, parseStoredHash(entry.slice(colon + 1)));
     } catch (error) {
-      throw new Error(`API_USERS: the entry of ${JSON.stringify(user)} is ${(error as Error).message}`);
+      throw new Error(
+        `API_USERS: the entry of ${JSON.stringify(user)} is ${(error as Error).message}`,
+      );
     }
   }
   return users;

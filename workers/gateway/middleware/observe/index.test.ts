@@ -9,7 +9,12 @@ function tinyApp() {
   const recorded: Answered[] = [];
   const logged: unknown[] = [];
   const app = new Hono<GatewayEnv>()
-    .use(observe({ record: (answered) => recorded.push(answered), log: (line) => logged.push(JSON.parse(line)) }))
+    .use(
+      observe({
+        record: (answered) => recorded.push(answered),
+        log: (line) => logged.push(JSON.parse(line)),
+      }),
+    )
     .get("/v2", (c) => {
       c.set("variant", "v2");
       return c.text("ok");
@@ -17,7 +22,11 @@ function tinyApp() {
     .get("/refused", () => {
       throw new HTTPException(429, { res: new Response("slow down", { status: 429 }) });
     })
-    .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response("unexpected", { status: 500 })));
+    .onError((error) =>
+      error instanceof HTTPException
+        ? error.getResponse()
+        : new Response("unexpected", { status: 500 }),
+    );
   return { app, recorded, logged };
 }
 
@@ -25,13 +34,23 @@ describe("observe", () => {
   it("records an answer's variant, status and duration", async () => {
     const { app, recorded } = tinyApp();
     await app.request("/v2");
-    expect(recorded).toEqual([{ path: "/v2", variant: "v2", model: "none", status: 200, seconds: expect.any(Number) }]);
+    expect(recorded).toEqual([
+      { path: "/v2", variant: "v2", model: "none", status: 200, seconds: expect.any(Number) },
+    ]);
   });
 
   it("records a refusal made before any variant was chosen as variant none", async () => {
     const { app, recorded } = tinyApp();
     await app.request("/refused");
-    expect(recorded).toEqual([{ path: "/refused", variant: "none", model: "none", status: 429, seconds: expect.any(Number) }]);
+    expect(recorded).toEqual([
+      {
+        path: "/refused",
+        variant: "none",
+        model: "none",
+        status: 429,
+        seconds: expect.any(Number),
+      },
+    ]);
   });
 
   it("logs one JSON line for each refusal, on any route (a 404 too), and none for an answer", async () => {

@@ -30,7 +30,13 @@ export function observe(options: ObserveOptions): MiddlewareHandler<GatewayEnv> 
     await next();
     const seconds = (performance.now() - started) / 1000;
     const variant = c.get("variant") ?? "none";
-    options.record({ path: c.req.path, variant, model: c.get("model") ?? "none", status: c.res.status, seconds });
+    options.record({
+      path: c.req.path,
+      variant,
+      model: c.get("model") ?? "none",
+      status: c.res.status,
+      seconds,
+    });
     if (c.res.status < 400) return;
     log(
       JSON.stringify({

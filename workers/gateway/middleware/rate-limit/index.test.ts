@@ -12,14 +12,32 @@ function tinyApp() {
   vi.spyOn(Date, "now").mockReturnValue(now);
   let refused = 0;
   const app = new Hono()
-    .use(rateLimit({ store: memoryStore(POLICY), policy: POLICY, keyOf: (c) => c.req.header("X-Real-IP") ?? "unknown", limiterDeadlineMs: 500, onLimiterError: "fail-closed", onRefused: () => refused++ }))
+    .use(
+      rateLimit({
+        store: memoryStore(POLICY),
+        policy: POLICY,
+        keyOf: (c) => c.req.header("X-Real-IP") ?? "unknown",
+        limiterDeadlineMs: 500,
+        onLimiterError: "fail-closed",
+        onRefused: () => refused++,
+      }),
+    )
     .get("/", (c) => c.text("served"))
-    .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response("unexpected", { status: 500 })));
-  const send = (ip: string, headers: Record<string, string> = {}) => app.request("/", { headers: { "X-Real-IP": ip, ...headers } });
+    .onError((error) =>
+      error instanceof HTTPException
+        ? error.getResponse()
+        : new Response("unexpected", { status: 500 }),
+    );
+  const send = (ip: string, headers: Record<string, string> = {}) =>
+    app.request("/", { headers: { "X-Real-IP": ip, ...headers } });
   return { send, refused: () => refused };
 }
 
-async function burst(send: (ip: string) => Response | Promise<Response>, count: number, ip: string) {
+async function burst(
+  send: (ip: string) => Response | Promise<Response>,
+  count: number,
+  ip: string,
+) {
   const statuses = [];
   for (let i = 0; i < count; i++) statuses.push((await send(ip)).status);
   return statuses;
@@ -60,7 +78,8 @@ describe("rate limit per client IP", () => {
   it("reads the client from the configured header only: a spoofed X-Forwarded-For changes nothing", async () => {
     const { send } = tinyApp();
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await send("192.0.2.1", { "X-Forwarded-For": `203.0.113.${i}` })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await send("192.0.2.1", { "X-Forwarded-For": `203.0.113.${i}` })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
 });

@@ -45,7 +45,10 @@ interface Lease {
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayEnv> {
   const { store, policy, keyOf, limiterDeadlineMs, onLimiterError } = options;
   const onRefused = options.onRefused ?? (() => {});
-  const leaseSize = Math.max(1, Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)));
+  const leaseSize = Math.max(
+    1,
+    Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)),
+  );
   const leases = new Map<string, Lease>();
   /** Clients for whom a request for a batch of tokens is under way. */
   const leasing = new Set<string>();
@@ -55,7 +58,10 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
     onRefused();
     const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
     const res = problemResponse(
-      { status: 429, detail: `rate limit of ${policy.ratePerSecond}/s (burst ${policy.burst}) reached; retry in ${retryAfter} s` },
+      {
+        status: 429,
+        detail: `rate limit of ${policy.ratePerSecond}/s (burst ${policy.burst}) reached; retry in ${retryAfter} s`,
+      },
       {
         "Retry-After": String(retryAfter),
         "RateLimit-Policy": policyHeader,
@@ -91,7 +97,8 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
   async function takeToken(ip: string): Promise<Lease | "unreachable"> {
     const now = Date.now();
     const current = leases.get(ip);
-    if (current && now < current.deniedUntil) limited(current.deniedUntil - now, current.deniedUntil - now);
+    if (current && now < current.deniedUntil)
+      limited(current.deniedUntil - now, current.deniedUntil - now);
     if (current && current.tokens > 0 && now < current.expiresAt) {
       current.tokens--;
       return current;
@@ -119,7 +126,10 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
     if (lease === "unreachable") {
       if (onLimiterError === "fail-closed") {
         throw new HTTPException(503, {
-          res: problemResponse({ status: 503, detail: "the rate limiter cannot be reached; retry shortly" }, { "Retry-After": "1" }),
+          res: problemResponse(
+            { status: 503, detail: "the rate limiter cannot be reached; retry shortly" },
+            { "Retry-After": "1" },
+          ),
         });
       }
       await next();

@@ -14,15 +14,29 @@ function tinyApp() {
   let now = 1_000_000;
   const memory = memoryStore(POLICY, () => now);
   const asked: number[] = [];
-  const store: LimiterStore = { acquire: (client, want) => (asked.push(want), memory.acquire(client, want)) };
+  const store: LimiterStore = {
+    acquire: (client, want) => {
+      asked.push(want);
+      return memory.acquire(client, want);
+    },
+  };
   const app = new Hono()
-    .use(rateLimit({ store, policy: POLICY, keyOf: (c) => c.req.header("X-Real-IP") ?? "unknown", limiterDeadlineMs: 500, onLimiterError: "fail-closed" }))
+    .use(
+      rateLimit({
+        store,
+        policy: POLICY,
+        keyOf: (c) => c.req.header("X-Real-IP") ?? "unknown",
+        limiterDeadlineMs: 500,
+        onLimiterError: "fail-closed",
+      }),
+    )
     .get("/", (c) => c.text("served"));
   vi.spyOn(Date, "now").mockImplementation(() => now);
   return {
     asked,
     advance: (ms: number) => (now += ms),
-    status: async (ip = "192.0.2.1") => (await app.request("/", { headers: { "X-Real-IP": ip } })).status,
+    status: async (ip = "192.0.2.1") =>
+      (await app.request("/", { headers: { "X-Real-IP": ip } })).status,
   };
 }
 

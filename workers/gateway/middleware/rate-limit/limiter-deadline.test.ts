@@ -14,7 +14,13 @@ const failing: LimiterStore = { acquire: () => Promise.reject(new Error("storage
 
 function tinyApp(store: LimiterStore, onLimiterError: RateLimitOptions["onLimiterError"]) {
   const app = new Hono().use(
-    rateLimit({ store, policy: { ratePerSecond: 10, burst: 5 }, keyOf: (c: Context) => c.req.header("X-Real-IP") ?? "unknown", limiterDeadlineMs: DEADLINE_MS, onLimiterError } as RateLimitOptions),
+    rateLimit({
+      store,
+      policy: { ratePerSecond: 10, burst: 5 },
+      keyOf: (c: Context) => c.req.header("X-Real-IP") ?? "unknown",
+      limiterDeadlineMs: DEADLINE_MS,
+      onLimiterError,
+    } as RateLimitOptions),
   );
   app.get("/", (c) => c.text("served"));
   return async () => {

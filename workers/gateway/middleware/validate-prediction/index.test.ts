@@ -11,11 +11,20 @@ import { refuseInvalidBody, validatePrediction } from "./index.ts";
 
 const app = new OpenAPIHono<GatewayEnv>({ defaultHook: refuseInvalidBody })
   .openapi({ ...predictRoute, middleware: [validatePrediction()] }, (c) =>
-    c.json({ "prediction value": "neutral" as const }, 200, { "X-Sentence": c.req.valid("json").sentence }),
+    c.json({ "prediction value": "neutral" as const }, 200, {
+      "X-Sentence": c.req.valid("json").sentence,
+    }),
   )
-  .onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response(`unexpected: ${error}`, { status: 500 })));
+  .onError((error) =>
+    error instanceof HTTPException
+      ? error.getResponse()
+      : new Response(`unexpected: ${error}`, { status: 500 }),
+  );
 
-async function postPredict(sentence: unknown, options: { headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+async function postPredict(
+  sentence: unknown,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Response> {
   return app.request("/predict", {
     method: "POST",
     headers: { "Content-Type": "application/json", ...options.headers },
@@ -25,7 +34,11 @@ async function postPredict(sentence: unknown, options: { headers?: Record<string
 
 async function problemOf(response: Response) {
   expect(response.headers.get("Content-Type")).toBe("application/problem+json");
-  return response.json<{ status: number; detail: string; errors?: { field: string; reason: string }[] }>();
+  return response.json<{
+    status: number;
+    detail: string;
+    errors?: { field: string; reason: string }[];
+  }>();
 }
 
 describe("validation of POST /predict", () => {
@@ -36,11 +49,16 @@ describe("validation of POST /predict", () => {
   });
 
   it("accepts application/json with a charset", async () => {
-    expect((await postPredict("hi", { headers: { "Content-Type": "application/json; charset=utf-8" } })).status).toBe(200);
+    expect(
+      (await postPredict("hi", { headers: { "Content-Type": "application/json; charset=utf-8" } }))
+        .status,
+    ).toBe(200);
   });
 
   it("answers 413 for a body over 16 KiB", async () => {
-    const response = await postPredict(null, { body: JSON.stringify({ sentence: "a".repeat(17 * 1024) }) });
+    const response = await postPredict(null, {
+      body: JSON.stringify({ sentence: "a".repeat(17 * 1024) }),
+    });
     expect(response.status).toBe(413);
   });
 
@@ -86,6 +104,8 @@ describe("validation of POST /predict", () => {
   });
 
   it("ignores unknown fields", async () => {
-    expect((await postPredict(null, { body: JSON.stringify({ sentence: "hi", mood: "x" }) })).status).toBe(200);
+    expect(
+      (await postPredict(null, { body: JSON.stringify({ sentence: "hi", mood: "x" }) })).status,
+    ).toBe(200);
   });
 });

@@ -5,11 +5,20 @@
  * (X-Model-Version) made it, and carries its X-Prediction-Token for feedback.
  */
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import { LABEL_HEADER, MODEL_VERSION_HEADER } from "../../../shared/inference/prediction-contract.ts";
+import {
+  LABEL_HEADER,
+  MODEL_VERSION_HEADER,
+} from "../../../shared/inference/prediction-contract.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../../shared/http/problem.ts";
 import { MANIFEST, STABLE, VARIANTS, type Variant, type VariantSpec } from "../../../manifest.ts";
 import type { PredictionTokens } from "../../feedback/prediction-token.ts";
-import { chainProblems, DebugPrediction, PredictRequest, Prediction, problemContent } from "../../predict-schema.ts";
+import {
+  chainProblems,
+  DebugPrediction,
+  PredictRequest,
+  Prediction,
+  problemContent,
+} from "../../predict-schema.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { EXPERIMENT_HEADER, routeOf, type RoutingOptions } from "./routing.ts";
 import { shadow, type ShadowOptions } from "./shadow.ts";
@@ -20,7 +29,10 @@ export const PREDICTION_TOKEN_HEADER = "X-Prediction-Token";
 /** What the experiment groups are, for the API's description. */
 const experimentGroups = () =>
   VARIANTS.filter((variant) => (MANIFEST[variant] as VariantSpec).experimentGroup)
-    .map((variant) => `"${(MANIFEST[variant] as VariantSpec).experimentGroup}" routes to ${variant} (${MANIFEST[variant].payload === "debug" ? "probabilities and model details" : "its own body"})`)
+    .map(
+      (variant) =>
+        `"${(MANIFEST[variant] as VariantSpec).experimentGroup}" routes to ${variant} (${MANIFEST[variant].payload === "debug" ? "probabilities and model details" : "its own body"})`,
+    )
     .join("; ");
 
 /**
@@ -40,13 +52,21 @@ export const predictRoute = createRoute({
   },
   responses: {
     200: {
-      description: "The predicted label, or with an experiment group its variant's body (the debug payload). X-Variant says which variant answered.",
+      description:
+        "The predicted label, or with an experiment group its variant's body (the debug payload). X-Variant says which variant answered.",
       content: { "application/json": { schema: z.union([Prediction, DebugPrediction]) } },
     },
     ...chainProblems,
-    422: { description: "The sentence is missing, not a string, empty or too long", content: problemContent },
+    422: {
+      description: "The sentence is missing, not a string, empty or too long",
+      content: problemContent,
+    },
     502: { description: "The model answered with an error of its own", content: problemContent },
-    503: { description: "The model or the rate limiter is unavailable, or no users are configured; see Retry-After", content: problemContent },
+    503: {
+      description:
+        "The model or the rate limiter is unavailable, or no users are configured; see Retry-After",
+      content: problemContent,
+    },
     504: { description: "The model did not answer in time", content: problemContent },
   },
 });
@@ -77,10 +97,16 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     const response =
       upstream.status >= 500 && upstream.headers.get("Content-Type") !== PROBLEM_CONTENT_TYPE
         ? // Not ours to explain (e.g. nginx's 502 page): say it plainly.
-          problemResponse({ status: 502, detail: `the ${variant} model failed (status ${upstream.status})` })
+          problemResponse({
+            status: 502,
+            detail: `the ${variant} model failed (status ${upstream.status})`,
+          })
         : upstream;
     // The client's headers are the gateway's to set: only these pass from the inference worker.
-    const headers = new Headers({ "Content-Type": response.headers.get("Content-Type") ?? "application/json", "X-Variant": variant });
+    const headers = new Headers({
+      "Content-Type": response.headers.get("Content-Type") ?? "application/json",
+      "X-Variant": variant,
+    });
     for (const name of ["Retry-After", MODEL_VERSION_HEADER]) {
       const value = response.headers.get(name);
       if (value) headers.set(name, value);
@@ -89,12 +115,24 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     const model = response.headers.get(MODEL_VERSION_HEADER);
     if (model) c.set("model", model);
     if (response.ok && label && model) {
-      const claims = { rid: c.get("requestId"), v: variant, m: model, l: label, iat: Math.floor(Date.now() / 1000) };
+      const claims = {
+        rid: c.get("requestId"),
+        v: variant,
+        m: model,
+        l: label,
+        iat: Math.floor(Date.now() / 1000),
+      };
       headers.set(PREDICTION_TOKEN_HEADER, options.tokens.sign(claims));
-      if (variant === STABLE && options.shadowPercent > 0 && Math.random() * 100 < options.shadowPercent) {
+      if (
+        variant === STABLE &&
+        options.shadowPercent > 0 &&
+        Math.random() * 100 < options.shadowPercent
+      ) {
         c.executionCtx.waitUntil(shadow(c, sentence, label, options));
       }
     }
-    return new Response(response.body, { status: response.status, headers }) as unknown as Awaited<ReturnType<RouteHandler<typeof predictRoute, GatewayEnv>>>;
+    return new Response(response.body, { status: response.status, headers }) as unknown as Awaited<
+      ReturnType<RouteHandler<typeof predictRoute, GatewayEnv>>
+    >;
   };
 }

@@ -22,7 +22,10 @@ export interface RoutingOptions {
 export function routeOf(c: AppContext, { canaryPercent, clientIpOf }: RoutingOptions): Route {
   const asked = variantOfGroup(c.req.header(EXPERIMENT_HEADER));
   if (asked) return { variant: asked, payload: "own" };
-  if (canaryPercent > 0 && inCanary(assignmentKey(c.req.header(ASSIGNMENT_KEY_HEADER), clientIpOf(c)), canaryPercent)) {
+  if (
+    canaryPercent > 0 &&
+    inCanary(assignmentKey(c.req.header(ASSIGNMENT_KEY_HEADER), clientIpOf(c)), canaryPercent)
+  ) {
     return { variant: CANDIDATE, payload: "plain" };
   }
   return { variant: STABLE, payload: "own" };

@@ -15,10 +15,20 @@ export interface ShadowOptions extends UpstreamOptions {
 }
 
 /** Sends the sentence to the candidate too, after the client's answer, and says whether the labels agree. */
-export async function shadow(c: AppContext, sentence: string, stableLabel: string, options: ShadowOptions): Promise<void> {
+export async function shadow(
+  c: AppContext,
+  sentence: string,
+  stableLabel: string,
+  options: ShadowOptions,
+): Promise<void> {
   let outcome: ShadowOutcome = "error";
   try {
-    const response = await callVariant(c, { variant: CANDIDATE, payload: "plain" }, sentence, options);
+    const response = await callVariant(
+      c,
+      { variant: CANDIDATE, payload: "plain" },
+      sentence,
+      options,
+    );
     await response.body?.cancel();
     const candidateLabel = response.ok ? response.headers.get(LABEL_HEADER) : null;
     if (candidateLabel !== null) outcome = stableLabel === candidateLabel ? "agree" : "disagree";

@@ -28,9 +28,17 @@ export interface UpstreamOptions {
 }
 
 /** Asks the route's variant to classify `sentence` (valid, trimmed). */
-export async function callVariant(c: AppContext, { variant, payload }: Route, sentence: string, { timeoutMs, onResend }: UpstreamOptions): Promise<Response> {
+export async function callVariant(
+  c: AppContext,
+  { variant, payload }: Route,
+  sentence: string,
+  { timeoutMs, onResend }: UpstreamOptions,
+): Promise<Response> {
   const upstream = c.env[bindingOf(variant)];
-  const headers: Record<string, string> = { "Content-Type": "application/json", [REQUEST_ID_HEADER]: c.get("requestId") };
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    [REQUEST_ID_HEADER]: c.get("requestId"),
+  };
   if (payload === "plain") headers[PAYLOAD_HEADER] = "plain";
   const send = (signal: AbortSignal) =>
     upstream.fetch("http://upstream/predict", {
@@ -57,10 +65,23 @@ export async function callVariant(c: AppContext, { variant, payload }: Route, se
       }
     });
   } catch (error) {
-    console.error(JSON.stringify({ event: "upstream_error", variant, request_id: c.get("requestId"), error: String(error) }));
+    console.error(
+      JSON.stringify({
+        event: "upstream_error",
+        variant,
+        request_id: c.get("requestId"),
+        error: String(error),
+      }),
+    );
     if ((error as Error)?.name === "TimeoutError") {
-      return problemResponse({ status: 504, detail: `the ${variant} model did not answer within ${timeoutMs} ms` });
+      return problemResponse({
+        status: 504,
+        detail: `the ${variant} model did not answer within ${timeoutMs} ms`,
+      });
     }
-    return problemResponse({ status: 503, detail: `the ${variant} model cannot be reached; retry shortly` }, { "Retry-After": "5" });
+    return problemResponse(
+      { status: 503, detail: `the ${variant} model cannot be reached; retry shortly` },
+      { "Retry-After": "5" },
+    );
   }
 }
