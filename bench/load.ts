@@ -1,0 +1,271 @@
+/**
+ * make bench's load and timings: wrk against the stack (2 threads, keep-alive, on the same cores as
+ * the stack), cold starts, the gateway's respawn, inference alone in workerd, and a signed-in
+ * client under a wrong-password flood. Each returns what it measured.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { dataPaths, readDataset } from "../model/training/dataset.ts";
+import { workerdBinary } from "../scripts/stack/render.ts";
+import { workerdConfig } from "../scripts/stack/workerd-config.ts";
+import { pidOf } from "../scripts/stack/supervisor.ts";
+import { readCredentials } from "../scripts/stack/secrets.ts";
+import {
+  loadSettings,
+  paths,
+  ROOT,
+  stableProcesses,
+  WRANGLER_CONFIGS,
+} from "../scripts/stack/settings.ts";
+
+/** Raised for the benchmark so that it measures throughput, not the limiter saying no. */
+export const BENCH_ENV = { ...process.env, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000" };
+export const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const STACK = ["tsx", "scripts/stack/stack.ts"];
+export const settings = loadSettings(BENCH_ENV);
+const base = `https://127.0.0.1:${settings.httpsPort}`;
+
+export interface LoadResult {
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+export function wrk(path: string, connections: number, group = ""): LoadResult {
+  const credentials = readCredentials();
+  const output = execFileSync(
+    "wrk",
+    [
+      `-t${Math.min(2, connections)}`,
+      `-c${connections}`,
+      `-d${LOAD_SECONDS}s`,
+      "--latency",
+      "-s",
+      join(ROOT, "bench/post.lua"),
+      `${base}${path}`,
+    ],
+    {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        BENCH_AUTHORIZATION: `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString("base64")}`,
+        BENCH_EXPERIMENT_GROUP: group,
+      },
+    },
+  );
+  const ms = (label: string) => {
+    const m = output.match(new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)$`, "m"));
+    if (!m) throw new Error(`wrk printed no ${label}th percentile:\n${output}`);
+    return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as "us" | "ms" | "s"];
+  };
+  const count = (pattern: RegExp) => Number(output.match(pattern)?.[1] ?? 0);
+  return {
+    requests: Number(output.match(/(\d+) requests in/)![1]),
+    requestsPerSecond: Number(output.match(/Requests\/sec:\s+([\d.]+)/)![1]),
+    p50Ms: ms("50"),
+    p90Ms: ms("90"),
+    p99Ms: ms("99"),
+    errors:
+      count(/Non-2xx or 3xx responses: (\d+)/) +
+      count(/Socket errors: connect (\d+)/) +
+      count(/read (\d+), write/) +
+      count(/timeout (\d+)/),
+  };
+}
+
+async function firstOk(url: string, init: RequestInit, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    try {
+      if ((await fetch(url, init)).status === 200) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    await sleep(5);
+  }
+  throw new Error(`${url} gave no 200 within ${timeoutMs} ms`);
+}
+
+/** The stack from nothing to the first 200 of /predict, through HTTPS. */
+export async function coldStartStack(): Promise<number> {
+  spawnSync("npx", [...STACK, "stop"], { stdio: "ignore" });
+  const started = performance.now();
+  execFileSync("npx", [...STACK, "start", "--benchmark"], {
+    env: BENCH_ENV,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const credentials = readCredentials();
+  const status = execFileSync(
+    "curl",
+    [
+      "-s",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "--cacert",
+      join(paths.certs, "nginx.crt"),
+      "-u",
+      `${credentials.user}:${credentials.password}`,
+      "-H",
+      "Content-Type: application/json",
+      "-d",
+      '{"sentence":"I love this!"}',
+      `https://localhost:${settings.httpsPort}/predict`,
+    ],
+    { encoding: "utf8" },
+  );
+  if (status !== "200") throw new Error(`first /predict after start gave ${status}`);
+  return performance.now() - started;
+}
+
+/** One more stable-variant process, from spawn to its first 200, its traffic socket on a loopback port of its own. */
+export async function coldStartReplica(): Promise<number> {
+  const config = join(paths.workerdConfigs, `${stableProcesses(settings)[0]!.name}.capnp`);
+  const started = performance.now();
+  const child = spawn(
+    workerdBinary,
+    ["serve", config, "--socket-addr=http=127.0.0.1:9299", "--socket-addr=ops=127.0.0.1:9297"],
+    { stdio: "ignore" },
+  );
+  try {
+    const body = '{"sentence":"I love this!"}';
+    await firstOk(
+      "http://127.0.0.1:9299/predict",
+      { method: "POST", headers: { "Content-Type": "application/json" }, body },
+      10_000,
+    );
+    return performance.now() - started;
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+/**
+ * The gateway from kill -9 to a healthy ops /health, as supervisord restarts it: `times` runs,
+ * a few seconds apart. Polled every 5 ms.
+ */
+export async function gatewayRespawnMs(times: number): Promise<number[]> {
+  const health = `http://127.0.0.1:${settings.gatewayOpsPort}/health`;
+  const respawns: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    process.kill(pidOf("gateway"), "SIGKILL");
+    await sleep(5);
+    await firstOk(health, {}, 10_000);
+    respawns.push(performance.now() - started);
+    await sleep(3000);
+  }
+  return respawns;
+}
+
+/** Inference alone inside workerd: the classifier module in a worker of its own. */
+export async function inferenceInWorkerd(): Promise<{
+  sentences: number;
+  medianMicros: number;
+  p90Micros: number;
+  meanMicros: number;
+  source: string;
+}> {
+  const { dataPath } = dataPaths();
+  const sentences = readDataset(dataPath)
+    .examples.slice(0, 10_000)
+    .map((e) => e.text);
+  const bundle = join(paths.dist, "bench-inference");
+  execFileSync(
+    join(ROOT, "scripts/wrangler-offline"),
+    ["deploy", "--dry-run", "-c", WRANGLER_CONFIGS["bench-inference"], "--outdir", bundle],
+    {
+      stdio: "ignore",
+    },
+  );
+  const dir = join(paths.state, "bench");
+  mkdirSync(dir, { recursive: true });
+  const config = workerdConfig({
+    worker: "bench-inference",
+    bundle: { here: bundle, seenAt: bundle },
+    configDir: dir,
+    trafficAddress: "127.0.0.1:9298",
+    vars: {},
+    secrets: {},
+    serviceAddresses: {},
+  });
+  writeFileSync(join(dir, "inference.capnp"), config);
+  const child = spawn(workerdBinary, ["serve", join(dir, "inference.capnp")], { stdio: "ignore" });
+  try {
+    await firstOk("http://127.0.0.1:9298/", { method: "POST", body: "[]" }, 10_000);
+    // Once to warm up (JIT), then the measured pass.
+    await fetch("http://127.0.0.1:9298/", {
+      method: "POST",
+      body: JSON.stringify(sentences.slice(0, 2000)),
+    });
+    const reply = await fetch("http://127.0.0.1:9298/", {
+      method: "POST",
+      body: JSON.stringify(sentences),
+    });
+    const { batch, batchMs } = (await reply.json()) as { batch: number; batchMs: number[] };
+    const perSentence = batchMs.map((ms) => (ms * 1000) / batch).sort((a, b) => a - b);
+    return {
+      sentences: sentences.length,
+      medianMicros: perSentence[perSentence.length >> 1]!,
+      p90Micros: perSentence[Math.floor(perSentence.length * 0.9)]!,
+      meanMicros: perSentence.reduce((a, b) => a + b, 0) / perSentence.length,
+      source: `workerd's clock over batches of ${batch} (it moves in whole ms): per-sentence time of each batch`,
+    };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+/**
+ * A signed-in client's latency, one request at a time every 100 ms for `seconds`, alone and then
+ * while 20 client addresses each send 10 requests a second with wrong passwords, each a new one
+ * (inside their rate limits; issue 9's attack). Node's client, not wrk: the flood needs source
+ * addresses of its own.
+ */
+export async function signedInUnderWrongPasswordFlood(seconds: number) {
+  const { basicAuth, credentials, freshClient, percentile, predict } = await import(
+    "../test/e2e/client.ts"
+  );
+  const signedIn = freshClient();
+  async function measure(flood: boolean) {
+    const latencies: number[] = [];
+    const floodStatuses: Record<string, number> = {};
+    const attackers = Array.from({ length: 20 }, freshClient);
+    const deadline = Date.now() + seconds * 1000;
+    const flooding = (async () => {
+      const sends: Promise<void>[] = [];
+      for (let tick = 0; flood && Date.now() < deadline; tick++) {
+        for (const from of attackers) {
+          const auth = basicAuth(credentials.user, `wrong-${tick}-${Math.random()}`);
+          sends.push(
+            predict("let me in", { from, auth }).then((r) => {
+              floodStatuses[r.status] = (floodStatuses[r.status] ?? 0) + 1;
+            }),
+          );
+        }
+        await sleep(100);
+      }
+      await Promise.all(sends);
+    })();
+    while (Date.now() < deadline) {
+      const started = performance.now();
+      const reply = await predict("I am signed in", { from: signedIn });
+      if (reply.status !== 200)
+        throw new Error(`the signed-in client got ${reply.status}: ${reply.body}`);
+      latencies.push(performance.now() - started);
+      await sleep(100);
+    }
+    await flooding;
+    return { requests: latencies.length, p90Ms: percentile(latencies, 90), floodStatuses };
+  }
+  await predict("sign in", { from: signedIn });
+  const alone = await measure(false);
+  const flooded = await measure(true);
+  return { seconds, alone, flooded, p90Ratio: flooded.p90Ms / alone.p90Ms };
+}

@@ -1,0 +1,152 @@
+/**
+ * make bench's report: each target met or MISSED, and bench/results/<timestamp>.json, .md and a
+ * .png chart of the latency percentiles, from what run.ts measured.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { latencyChartPng } from "./latency-chart.ts";
+import { BENCH_ENV, LOAD_SECONDS, settings, type LoadResult } from "./load.ts";
+import type { BenchResults } from "./run.ts";
+import { ROOT, workerProcesses } from "../scripts/stack/settings.ts";
+
+/** Writes the run's files; each target as [what, met, the figure]. */
+export async function report(
+  results: BenchResults,
+): Promise<{ markdown: string; targets: [string, boolean, string][] }> {
+  const workerRss = workerProcesses(settings).map((p) => results.rssMegabytesAfterLoad[p.name]!);
+  const targets: [string, boolean, string][] = [
+    [
+      "v1 at 16 connections >= 2,600 req/s",
+      results.v1.c16.requestsPerSecond >= 2600,
+      `${results.v1.c16.requestsPerSecond.toFixed(0)} req/s`,
+    ],
+    [
+      "1 connection: p50 <= 1.5 ms",
+      results.unloaded.c1.p50Ms <= 1.5,
+      `${results.unloaded.c1.p50Ms.toFixed(2)} ms`,
+    ],
+    [
+      "1 connection: p99 <= 3 ms",
+      results.unloaded.c1.p99Ms <= 3,
+      `${results.unloaded.c1.p99Ms.toFixed(2)} ms`,
+    ],
+    [
+      "4 connections: p99 <= 8 ms",
+      results.unloaded.c4.p99Ms <= 8,
+      `${results.unloaded.c4.p99Ms.toFixed(2)} ms`,
+    ],
+    [
+      "inference <= 50 us per sentence (median, in workerd)",
+      results.inference.medianMicros <= 50,
+      `${results.inference.medianMicros.toFixed(1)} us`,
+    ],
+    [
+      "stack ready within 10 s",
+      results.coldStart.stackToFirst200Ms <= 10_000,
+      `${(results.coldStart.stackToFirst200Ms / 1000).toFixed(2)} s`,
+    ],
+    [
+      "the gateway back within 1 s of kill -9 (every run)",
+      results.gatewayRespawnMs.every((ms) => ms <= 1000),
+      `${results.gatewayRespawnMs.map((ms) => ms.toFixed(0)).join(", ")} ms`,
+    ],
+    [
+      "a replica ready within 1 s",
+      results.coldStart.replicaSpawnToFirst200Ms <= 1000,
+      `${results.coldStart.replicaSpawnToFirst200Ms.toFixed(0)} ms`,
+    ],
+    [
+      "CPU per request on the v1 path at 16 connections <= 950 us",
+      results.v1.c16.cpuMicrosPerRequest.total! <= 950,
+      `${results.v1.c16.cpuMicrosPerRequest.total!.toFixed(0)} us`,
+    ],
+    [
+      "JavaScript in the v1 bundle <= 1.3 MB",
+      results.v1BundleJavaScriptMegabytes <= 1.3,
+      `${results.v1BundleJavaScriptMegabytes.toFixed(2)} MB`,
+    ],
+    [
+      "every worker process <= 200 MB RSS after load",
+      workerRss.every((mb) => mb <= 200),
+      `max ${Math.max(...workerRss).toFixed(0)} MB`,
+    ],
+    [
+      "signed-in p90 under a wrong-password flood <= 3x its p90 alone",
+      results.wrongPasswordFlood.p90Ratio <= 3,
+      `${results.wrongPasswordFlood.flooded.p90Ms.toFixed(2)} ms against ${results.wrongPasswordFlood.alone.p90Ms.toFixed(2)} ms (${results.wrongPasswordFlood.p90Ratio.toFixed(2)}x)`,
+    ],
+    [
+      "no failed request under load",
+      [results.v1.c16, results.v1.c64, results.v2.c16, results.v2.c64].every((r) => r.errors === 0),
+      "see errors column",
+    ],
+  ];
+  const row = (name: string, r: LoadResult) =>
+    `| ${name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p90Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} |`;
+  const stamp = results.date.replace(/[:.]/g, "-");
+  const loadPoints: [string, LoadResult][] = [
+    ["v1, 16 connections", results.v1.c16],
+    ["v1, 64 connections", results.v1.c64],
+    ["v2, 16 connections", results.v2.c16],
+    ["v2, 64 connections", results.v2.c64],
+    ["v1, 1 connection", results.unloaded.c1],
+    ["v1, 4 connections", results.unloaded.c4],
+    ["ceiling: nginx alone, 16 connections", results.ceiling.c16],
+  ];
+  const markdown = `# make bench, ${results.date}
+
+Rate limit raised to ${BENCH_ENV.RATE_LIMIT_RPS}/s for the run (checked on every request). wrk, 2 threads,
+keep-alive, HTTPS with Basic Auth, ${LOAD_SECONDS} s a point, on the same ${results.machine.cores} cores as the stack.
+
+| path | req/s | p50 ms | p90 ms | p99 ms | errors |
+|---|---:|---:|---:|---:|---:|
+${loadPoints.map(([name, r]) => row(name, r)).join("\n")}
+
+![latency percentiles of each load point](${stamp}.png)
+
+Where the time goes: CPU per request (µs, from /proc) during the 16-connection points. "rest" is the
+load generator (wrk, TLS included), the kernel's unattributed share and anything else; ${results.machine.cores} cores give
+${(results.machine.cores * 1e6).toLocaleString("en-US")} µs a second, so "total" bounds the rate at about that / total req/s.
+
+| path | ${Object.keys(results.v1.c16.cpuMicrosPerRequest).join(" | ")} |
+|---|${Object.keys(results.v1.c16.cpuMicrosPerRequest)
+    .map(() => "---:")
+    .join("|")}|
+| v1 | ${Object.values(results.v1.c16.cpuMicrosPerRequest)
+    .map((us) => us.toFixed(0))
+    .join(" | ")} |
+| v2 | ${Object.values(results.v2.c16.cpuMicrosPerRequest)
+    .map((us) => us.toFixed(0))
+    .join(" | ")} |
+
+Inference alone in workerd: median ${results.inference.medianMicros.toFixed(1)} µs, p90 ${results.inference.p90Micros.toFixed(1)} µs, mean ${results.inference.meanMicros.toFixed(1)} µs over ${results.inference.sentences} sentences (${results.inference.source}).
+Gateway from kill -9 to healthy (supervisord's restart): ${results.gatewayRespawnMs.map((ms) => ms.toFixed(0)).join(", ")} ms.
+Cold start: stack to first 200 ${(results.coldStart.stackToFirst200Ms / 1000).toFixed(2)} s; one replica from spawn to first 200 ${results.coldStart.replicaSpawnToFirst200Ms.toFixed(0)} ms.
+
+A signed-in client (one request every 100 ms for ${results.wrongPasswordFlood.seconds} s) alone: p90 ${results.wrongPasswordFlood.alone.p90Ms.toFixed(2)} ms over ${results.wrongPasswordFlood.alone.requests} requests; while 20 addresses send 10 wrong passwords a second each: p90 ${results.wrongPasswordFlood.flooded.p90Ms.toFixed(2)} ms over ${results.wrongPasswordFlood.flooded.requests} requests (the flood's answers by status: ${Object.entries(
+    results.wrongPasswordFlood.flooded.floodStatuses,
+  )
+    .map(([status, n]) => `${status} ×${n}`)
+    .join(", ")}).
+
+RSS after load (MB): ${Object.entries(results.rssMegabytesAfterLoad)
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+    .join(", ")}.
+
+| target | met | measured |
+|---|---|---|
+${targets.map(([name, met, measured]) => `| ${name} | ${met ? "yes" : "**MISSED**"} | ${measured} |`).join("\n")}
+`;
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(
+    join(ROOT, `bench/results/${stamp}.json`),
+    `${JSON.stringify({ ...results, targets: targets.map(([name, met, measured]) => ({ name, met, measured })) }, null, 2)}\n`,
+  );
+  writeFileSync(join(ROOT, `bench/results/${stamp}.md`), markdown);
+  const chart = await latencyChartPng(
+    loadPoints.map(([name, r]) => ({ name, ...r })),
+    `make bench ${results.date}: latency percentiles`,
+  );
+  writeFileSync(join(ROOT, `bench/results/${stamp}.png`), chart);
+  return { markdown, targets };
+}
