@@ -30,7 +30,7 @@ function machineCpuMs(): number {
 }
 
 /** The PIDs of each program of the stack; nginx's are its master and its workers (which do the work). */
-export function stackPids(programs: string[]): Record<string, number[]> {
+function stackPids(programs: string[]): Record<string, number[]> {
   return Object.fromEntries(
     programs.map((name) => {
       const pid = pidOf(name);

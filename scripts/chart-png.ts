@@ -8,7 +8,7 @@ import { Resvg } from "@resvg/resvg-js";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
-export const CHART_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+const CHART_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 export async function vegaLitePng(spec: TopLevelSpec): Promise<Buffer> {
   const view = new View(parse(compile(spec).spec), { renderer: "none" });

@@ -13,7 +13,6 @@ import { STABLE } from "../../workers/manifest.ts";
 import {
   loadSettings,
   MODEL_SELECTION,
-  pooled,
   ROOT,
   stableProcesses,
   variantSetting,
@@ -49,11 +48,6 @@ export async function switchStableModel(version: string, before: string): Promis
     variantSetting(STABLE, "MODEL"),
     variantSetting(STABLE, "MODEL_BEFORE"),
   ];
-  if (!pooled(loadSettings(), STABLE)) {
-    throw new Error(
-      `${STABLE} runs one process, so restarting it would lose requests: set ${variantSetting(STABLE, "REPLICAS")}=2 or more (each replica is drained from its nginx pool in turn)`,
-    );
-  }
   writeFileSync(
     MODEL_SELECTION,
     `# Written by make promote / make rollback: the model ${STABLE} serves, and the one before.\n${model}=${version}\n${modelBefore}=${before}\n`,

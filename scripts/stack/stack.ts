@@ -366,6 +366,13 @@ async function promote(): Promise<void> {
   ];
   if (serving === candidate)
     throw new Error(`${STABLE} already serves ${CANDIDATE}'s model, ${serving}`);
+  // A rollback stays possible whatever the replicas: it is the way back, and losing a few requests
+  // on the way is better than staying.
+  if (!pooled(settings, STABLE)) {
+    throw new Error(
+      `${STABLE} runs one process, so restarting it would lose requests: set ${variantSetting(STABLE, "REPLICAS")}=2 or more (each replica is drained from its nginx pool in turn), or restart with ${variantSetting(STABLE, "MODEL")}=${candidate}`,
+    );
+  }
   await switchStableModel(candidate, serving);
   console.log(
     `promoted: ${STABLE} serves ${candidate} (was ${serving}; make rollback returns to it)`,

@@ -170,9 +170,7 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
     : Promise.resolve();
   const goOn = () =>
     sent < rps * seconds || (Date.now() < actionEndedAt + 1000 && sent < rps * longest);
-  let lastSentAt = started;
   while (goOn()) {
-    lastSentAt = Date.now();
     const client = clients[sent % clients.length]!;
     sent++;
     const sentAtMs = Date.now() - started;
@@ -189,11 +187,11 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
     // Paced against the clock, not by a fixed sleep, so that the rate holds whatever each send costs.
     await sleep(Math.max(0, started + (sent * 1000) / rps - Date.now()));
   }
+  /** Whether the bound ended the load before a second had passed after `during` ended. */
+  const cutShort = Date.now() < actionEndedAt + 1000;
   await Promise.all([...pending, action]);
   const failures = failed.map(
     (f) => f.error ?? `${f.reply!.status} ${f.reply!.body.slice(0, 120)}`,
   );
-  /** How long the load went on after `during` ended: under a second only when its bound cut it short. */
-  const afterActionMs = lastSentAt - actionEndedAt;
-  return { sent, failures, failed, served, latenciesMs, started, afterActionMs };
+  return { sent, failures, failed, served, latenciesMs, started, cutShort };
 }

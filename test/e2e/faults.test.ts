@@ -31,7 +31,7 @@ describe("faults", () => {
     const victim = "v1-1";
     const oldPid = pidOf(victim);
     let restartedInMs = -1;
-    const { afterActionMs, failures } = await steadyLoad(100, 20, async () => {
+    const { cutShort, failures } = await steadyLoad(100, 20, async () => {
       process.kill(oldPid, "SIGKILL");
       const opsPort = opsPortOf(victim);
       restartedInMs = await until(
@@ -40,9 +40,7 @@ describe("faults", () => {
         5000,
       );
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
-      900,
-    );
+    expect(cutShort, "the load went on until a second after the action").toBe(false);
     expect(failures).toEqual([]);
     expect(restartedInMs).toBeGreaterThanOrEqual(0);
     expect(restartedInMs).toBeLessThanOrEqual(5000);
@@ -52,7 +50,7 @@ describe("faults", () => {
     const victim = "v1-2";
     const hungPid = pidOf(victim);
     let replacedInMs = -1;
-    const { afterActionMs, failures, latenciesMs } = await steadyLoad(20, 30, async () => {
+    const { cutShort, failures, latenciesMs } = await steadyLoad(20, 30, async () => {
       process.kill(hungPid, "SIGSTOP"); // alive, connected, never answering
       try {
         replacedInMs = await until(async () => pidOf(victim) !== hungPid, 30_000);
@@ -61,9 +59,7 @@ describe("faults", () => {
         if (pidOf(victim) === hungPid) process.kill(hungPid, "SIGCONT");
       }
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
-      900,
-    );
+    expect(cutShort, "the load went on until a second after the action").toBe(false);
     expect(failures).toEqual([]);
     expect(percentile(latenciesMs, 99)).toBeLessThanOrEqual(3000);
     expect(replacedInMs).toBeGreaterThanOrEqual(0);
@@ -75,7 +71,7 @@ describe("faults", () => {
 
   it("answers only 503 problems with Retry-After, for at most 1.5 s, when the gateway is killed with -9 under 100 req/s", async () => {
     const oldPid = pidOf("gateway");
-    const { afterActionMs, failed } = await steadyLoad(100, 8, async () => {
+    const { cutShort, failed } = await steadyLoad(100, 8, async () => {
       process.kill(oldPid, "SIGKILL");
       // Polled over HTTP, not with supervisorctl: any supervisorctl call would itself make
       // supervisord notice the exit sooner, and hide a slow restart.
@@ -85,9 +81,7 @@ describe("faults", () => {
         5000,
       );
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
-      900,
-    );
+    expect(cutShort, "the load went on until a second after the action").toBe(false);
     for (const { reply, error } of failed) {
       expect(error).toBeUndefined();
       expect(reply!.status).toBe(503);
@@ -204,7 +198,7 @@ describe("faults", () => {
 
   it("loses no request when nginx reloads a changed config under load", async () => {
     const original = readFileSync(rendered.nginx, "utf8");
-    const { afterActionMs, failures } = await steadyLoad(100, 6, async () => {
+    const { cutShort, failures } = await steadyLoad(100, 6, async () => {
       // A real change: the benchmark-only location appears; then the reload.
       renderAll(loadSettings(), nativeTopology(settings), { benchmark: true });
       expect(readFileSync(rendered.nginx, "utf8")).not.toBe(original);
@@ -212,9 +206,7 @@ describe("faults", () => {
       await sleep(2000);
       expect((await call("/bench/ceiling")).status).toBe(200);
     });
-    expect(afterActionMs, "the load went on for a second after the action").toBeGreaterThanOrEqual(
-      900,
-    );
+    expect(cutShort, "the load went on until a second after the action").toBe(false);
     expect(failures).toEqual([]);
   }, 60_000);
 

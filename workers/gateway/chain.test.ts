@@ -1,5 +1,5 @@
 /**
- * The /predict chain as index.ts wires it, against the built v1/v2 workers: the order of the
+ * The /predict chain as app.ts wires it, against the built v1/v2 workers: the order of the
  * middleware, which each middleware's own tests (tiny apps) cannot see.
  */
 import { describe, expect, it } from "vitest";

@@ -56,19 +56,17 @@ export function parseGatewayConfig(vars: GatewayVars): GatewayConfig {
   const number = (name: Name, what: string, ok: (n: number) => boolean) => {
     const text = vars[name]?.trim() ?? "";
     const n = Number(text);
-    return text !== "" && ok(n) ? n : refuse(name, what);
+    return text !== "" && Number.isFinite(n) && ok(n) ? n : refuse(name, what);
   };
   const above0 = (name: Name) => number(name, "a number above 0", (n) => n > 0);
   const atLeast1 = (name: Name) =>
     number(name, "a whole number, 1 or more", (n) => Number.isInteger(n) && n >= 1);
   const percentage = (name: Name) =>
     number(name, "a percentage (0-100)", (n) => n >= 0 && n <= 100);
-  const flag = (name: Name) =>
-    vars[name] === "true"
-      ? true
-      : vars[name] === "false"
-        ? false
-        : refuse(name, '"true" or "false"');
+  const flag = (name: Name) => {
+    const text = vars[name]?.trim();
+    return text === "true" ? true : text === "false" ? false : refuse(name, '"true" or "false"');
+  };
   const text = (name: Name) => (vars[name]?.trim() ? vars[name]!.trim() : refuse(name, "set"));
   return {
     rateLimit: { ratePerSecond: above0("RATE_LIMIT_RPS"), burst: atLeast1("RATE_LIMIT_BURST") },

@@ -8,11 +8,19 @@ import app from "../index.ts";
 import { PUBLIC_PATHS } from "../public-paths.ts";
 
 describe("the gateway's other routes", () => {
-  it("has exactly the public paths that nginx lets through (PUBLIC_PATHS), each answering something but a 404", async () => {
+  it("has exactly the public paths that nginx lets through (PUBLIC_PATHS), each answering a GET as it should", async () => {
     const routed = new Set(app.routes.map((route) => route.path).filter((path) => path !== "/*"));
     expect([...routed].sort()).toEqual([...PUBLIC_PATHS].sort());
-    for (const path of PUBLIC_PATHS)
-      expect((await gateway.fetch(`http://gateway${path}`)).status, path).not.toBe(404);
+    const expected: Record<(typeof PUBLIC_PATHS)[number], number[]> = {
+      "/predict": [405],
+      "/feedback": [405],
+      "/health": [200, 503],
+      "/openapi.json": [200],
+      "/docs": [200],
+    };
+    for (const path of PUBLIC_PATHS) {
+      expect(expected[path], path).toContain((await gateway.fetch(`http://gateway${path}`)).status);
+    }
   });
 
   it("describes POST /predict in /openapi.json, from the validation schema", async () => {
@@ -147,11 +155,21 @@ describe("the gateway's other routes", () => {
     const ok = /^fortress_requests_total\{variant="v1",model="[0-9a-f]{12}",status="200"\} (\d+)$/m;
     const unauthorized = /^fortress_auth_failures_total (\d+)$/m;
     const before = await (await ops.fetch("http://gateway/metrics")).text();
+    const requests = (text: string) =>
+      [...text.matchAll(/^fortress_requests_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
     await postPredict("hello");
     await postPredict("hello", { authorization: null });
+    // Not /predict's: none of these is a request it counts.
+    await gateway.fetch("http://gateway/health");
+    await gateway.fetch("http://gateway/openapi.json");
+    await gateway.fetch("http://gateway/nowhere");
     const after = await (await ops.fetch("http://gateway/metrics")).text();
     expect(count(after, ok) - count(before, ok)).toBe(1);
     expect(count(after, unauthorized) - count(before, unauthorized)).toBe(1);
+    expect(requests(after) - requests(before)).toBe(2);
     expect(after).toMatch(/^# TYPE fortress_request_duration_seconds histogram$/m);
   });
 });

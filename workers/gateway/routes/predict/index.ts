@@ -24,7 +24,7 @@ import { EXPERIMENT_HEADER, routeOf, type RoutingOptions } from "./routing.ts";
 import { shadow, type ShadowOptions } from "./shadow.ts";
 import { callVariant } from "./upstream.ts";
 
-export const PREDICTION_TOKEN_HEADER = "X-Prediction-Token";
+const PREDICTION_TOKEN_HEADER = "X-Prediction-Token";
 
 /** What the experiment groups are, for the API's description. */
 const experimentGroups = () =>
