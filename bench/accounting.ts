@@ -81,15 +81,16 @@ export function withCpu<T extends { requests: number }>(
   return { ...result, cpuMicrosPerRequest };
 }
 
-/** RSS of each program, in MB (nginx: master and workers together). */
-export function rssMegabytes(programs: string[]): Record<string, number> {
-  const pids = stackPids(programs);
+/** RSS of these processes together, in MB. */
+export function rssOfPids(pids: number[]): number {
   const rssKb = (pid: number) =>
     Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)![1]);
+  return pids.reduce((kb, pid) => kb + rssKb(pid), 0) / 1024;
+}
+
+/** RSS of each program, in MB (nginx: master and workers together). */
+export function rssMegabytes(programs: string[]): Record<string, number> {
   return Object.fromEntries(
-    Object.entries(pids).map(([name, list]) => [
-      name,
-      list.reduce((kb, pid) => kb + rssKb(pid), 0) / 1024,
-    ]),
+    Object.entries(stackPids(programs)).map(([name, pids]) => [name, rssOfPids(pids)]),
   );
 }

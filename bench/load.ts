@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dataPaths, readDataset } from "../model/training/dataset.ts";
+import type { PeerForm } from "./peer/peer.ts";
 import { workerdBinary } from "../scripts/stack/render.ts";
 import { workerdConfig } from "../scripts/stack/workerd-config.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
@@ -36,8 +37,18 @@ export interface LoadResult {
   errors: number;
 }
 
-export function wrk(path: string, connections: number, group = ""): LoadResult {
-  const credentials = readCredentials();
+/** Where wrk sends its load: our front with the stack's credentials, or the peer's. */
+export interface Target {
+  base: string;
+  authorization: string;
+}
+
+export function ours(): Target {
+  const { user, password } = readCredentials();
+  return { base, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` };
+}
+
+export function wrk(path: string, connections: number, group = "", target = ours()): LoadResult {
   const output = execFileSync(
     "wrk",
     [
@@ -47,13 +58,13 @@ export function wrk(path: string, connections: number, group = ""): LoadResult {
       "--latency",
       "-s",
       join(ROOT, "bench/post.lua"),
-      `${base}${path}`,
+      `${target.base}${path}`,
     ],
     {
       encoding: "utf8",
       env: {
         ...process.env,
-        BENCH_AUTHORIZATION: `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString("base64")}`,
+        BENCH_AUTHORIZATION: target.authorization,
         BENCH_EXPERIMENT_GROUP: group,
       },
     },
@@ -76,6 +87,20 @@ export function wrk(path: string, connections: number, group = ""): LoadResult {
       count(/read (\d+), write/) +
       count(/timeout (\d+)/),
   };
+}
+
+/**
+ * Ours, then each form of the peer, `rounds` times (A B A B): each ratio compares loads seconds
+ * apart on the same machine.
+ */
+export function sideBySide(peers: Record<PeerForm, Target>, connections: number, rounds: number) {
+  return Array.from({ length: rounds }, () => {
+    const ourLoad = wrk("/predict", connections);
+    const peerLoads = Object.fromEntries(
+      Object.entries(peers).map(([form, peer]) => [form, wrk("/predict", connections, "", peer)]),
+    ) as Record<PeerForm, LoadResult>;
+    return { ours: ourLoad, peers: peerLoads };
+  });
 }
 
 async function firstOk(url: string, init: RequestInit, timeoutMs: number): Promise<number> {

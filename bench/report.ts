@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { latencyChartPng } from "./latency-chart.ts";
 import { BENCH_ENV, LOAD_SECONDS, settings, type LoadResult } from "./load.ts";
+import { PEER_FORMS, type PeerForm } from "./peer/peer.ts";
 import type { BenchResults } from "./run.ts";
 import { ROOT, workerProcesses } from "../scripts/stack/settings.ts";
 
@@ -14,7 +15,35 @@ export async function report(
   results: BenchResults,
 ): Promise<{ markdown: string; targets: [string, boolean, string][] }> {
   const workerRss = workerProcesses(settings).map((p) => results.rssMegabytesAfterLoad[p.name]!);
+  const { againstPeer } = results;
+  // The targets hold against the peer at its best (the tuned form); the exam's form is shown too.
+  const vsTuned = (list: typeof againstPeer.c16, figure: (r: LoadResult) => number, unit: string) =>
+    list
+      .map((p) => `${figure(p.ours).toFixed(2)} vs ${figure(p.peers.tuned).toFixed(2)} ${unit}`)
+      .join("; ");
+  const ratio = (p: (typeof againstPeer.c16)[number], form: PeerForm) =>
+    p.ours.requestsPerSecond / p.peers[form].requestsPerSecond;
   const targets: [string, boolean, string][] = [
+    [
+      "v1 at 16 connections: ours / the tuned peer's req/s >= 2.0 (every A B pair)",
+      againstPeer.c16.every((p) => ratio(p, "tuned") >= 2),
+      againstPeer.c16.map((p) => `${ratio(p, "tuned").toFixed(2)}x`).join(", "),
+    ],
+    [
+      "v1 at 16 connections: p99 <= the tuned peer's (every pair)",
+      againstPeer.c16.every((p) => p.ours.p99Ms <= p.peers.tuned.p99Ms),
+      vsTuned(againstPeer.c16, (r) => r.p99Ms, "ms"),
+    ],
+    [
+      "1 connection: p50 below the tuned peer's",
+      againstPeer.c1.every((p) => p.ours.p50Ms < p.peers.tuned.p50Ms),
+      vsTuned(againstPeer.c1, (r) => r.p50Ms, "ms"),
+    ],
+    [
+      "1 connection: p99 below the tuned peer's",
+      againstPeer.c1.every((p) => p.ours.p99Ms < p.peers.tuned.p99Ms),
+      vsTuned(againstPeer.c1, (r) => r.p99Ms, "ms"),
+    ],
     [
       "v1 at 16 connections >= 2,600 req/s",
       results.v1.c16.requestsPerSecond >= 2600,
@@ -77,7 +106,16 @@ export async function report(
     ],
     [
       "no failed request under load",
-      [results.v1.c16, results.v1.c64, results.v2.c16, results.v2.c64].every((r) => r.errors === 0),
+      [
+        results.v1.c16,
+        results.v1.c64,
+        results.v2.c16,
+        results.v2.c64,
+        ...[...againstPeer.c16, ...againstPeer.c1].flatMap((p) => [
+          p.ours,
+          ...Object.values(p.peers),
+        ]),
+      ].every((r) => r.errors === 0),
       "see errors column",
     ],
   ];
@@ -103,6 +141,28 @@ keep-alive, HTTPS with Basic Auth, ${LOAD_SECONDS} s a point, on the same ${resu
 ${loadPoints.map(([name, r]) => row(name, r)).join("\n")}
 
 ![latency percentiles of each load point](${stamp}.png)
+
+Against the peer (bench/peer: the exam's stack, nginx TLS + Basic Auth + limit_req in front of three
+uvicorn workers of FastAPI, ${againstPeer.model}) in two forms: the exam's (every setting the exam
+leaves open at its default) and tuned (each at its faster choice). All up at once, loaded in turn,
+ours first; "/ exam" and "/ tuned" are our req/s over theirs in the same round.
+
+| load | who | req/s | p50 ms | p99 ms | ours / theirs |
+|---|---|---:|---:|---:|---:|
+${[
+  ...againstPeer.c16.map((p) => ["16 connections", p] as const),
+  ...againstPeer.c1.map((p) => ["1 connection", p] as const),
+]
+  .flatMap(([load, p]) => [
+    `| ${load} | ours | ${p.ours.requestsPerSecond.toFixed(0)} | ${p.ours.p50Ms.toFixed(2)} | ${p.ours.p99Ms.toFixed(2)} | |`,
+    ...PEER_FORMS.map(
+      (form) =>
+        `| | peer, ${form} | ${p.peers[form].requestsPerSecond.toFixed(0)} | ${p.peers[form].p50Ms.toFixed(2)} | ${p.peers[form].p99Ms.toFixed(2)} | ${ratio(p, form).toFixed(2)} |`,
+    ),
+  ])
+  .join("\n")}
+
+RSS of the peer's processes (nginx, three uvicorn workers) after its load: ${PEER_FORMS.map((form) => `${form} ${againstPeer.peerRssMegabytesAfterLoad[form].toFixed(0)} MB`).join(", ")}.
 
 Where the time goes: CPU per request (µs, from /proc) during the 16-connection points. "rest" is the
 load generator (wrk, TLS included), the kernel's unattributed share and anything else; ${results.machine.cores} cores give

@@ -6,7 +6,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { rssMegabytes, withCpu } from "./accounting.ts";
+import { rssMegabytes, rssOfPids, withCpu } from "./accounting.ts";
+import { PEER_FORMS, type Peer, type PeerForm, startPeer } from "./peer/peer.ts";
 import {
   BENCH_ENV,
   coldStartReplica,
@@ -15,6 +16,7 @@ import {
   inferenceInWorkerd,
   LOAD_SECONDS,
   settings,
+  sideBySide,
   signedInUnderWrongPasswordFlood,
   STACK,
   wrk,
@@ -36,6 +38,24 @@ async function measure() {
   );
   const stackColdStartMs = await coldStartStack();
   wrk("/predict", 16); // warm-up: JIT, connections, leases
+  const againstPeer = await (async () => {
+    const started: Peer[] = [];
+    try {
+      for (const form of PEER_FORMS) started.push(await startPeer(form));
+      const peers = Object.fromEntries(started.map((p) => [p.form, p])) as Record<PeerForm, Peer>;
+      for (const peer of started) wrk("/predict", 16, "", peer); // their warm-up
+      return {
+        model: `TF-IDF over 5,000 words + logistic regression (scikit-learn), test accuracy ${started[0]!.testAccuracy.toFixed(4)}`,
+        c16: sideBySide(peers, 16, 2),
+        c1: sideBySide(peers, 1, 1),
+        peerRssMegabytesAfterLoad: Object.fromEntries(
+          started.map((peer) => [peer.form, rssOfPids(peer.pids())]),
+        ) as Record<PeerForm, number>,
+      };
+    } finally {
+      await Promise.all(started.map((peer) => peer.stop()));
+    }
+  })();
   return {
     date: new Date().toISOString(),
     machine: {
@@ -49,6 +69,7 @@ async function measure() {
       c64: wrk("/predict", 64, "debug"),
     },
     unloaded: { c1: wrk("/predict", 1), c4: wrk("/predict", 4) },
+    againstPeer,
     ceiling: { c16: wrk("/bench/ceiling", 16) },
     wrongPasswordFlood: await signedInUnderWrongPasswordFlood(LOAD_SECONDS),
     rssMegabytesAfterLoad: rssMegabytes([...onThePath, "nginx-exporter", "prometheus"]),
