@@ -34,6 +34,8 @@ export interface LoadResult {
   p50Ms: number;
   p90Ms: number;
   p99Ms: number;
+  /** The longest time no connection got an answer: a pause of the whole chain (bench/post.lua). */
+  longestPauseMs: number;
   errors: number;
 }
 
@@ -81,6 +83,7 @@ export function wrk(path: string, connections: number, group = "", target = ours
     p50Ms: ms("50"),
     p90Ms: ms("90"),
     p99Ms: ms("99"),
+    longestPauseMs: Number(output.match(/^longest pause: ([\d.]+) ms$/m)![1]),
     errors:
       count(/Non-2xx or 3xx responses: (\d+)/) +
       count(/Socket errors: connect (\d+)/) +
