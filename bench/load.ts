@@ -4,12 +4,12 @@
  * client under a wrong-password flood. Each returns what it measured.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dataPaths, readDataset } from "../model/training/dataset.ts";
 import type { PeerForm } from "./peer/peer.ts";
-import { workerdBinary } from "../scripts/stack/render.ts";
+import { NGINX_ACCESS_LOG, workerdBinary } from "../scripts/stack/render.ts";
 import { workerdConfig } from "../scripts/stack/workerd-config.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
 import { readCredentials } from "../scripts/stack/secrets.ts";
@@ -104,6 +104,47 @@ export function sideBySide(peers: Record<PeerForm, Target>, connections: number,
     ) as Record<PeerForm, LoadResult>;
     return { ours: ourLoad, peers: peerLoads };
   });
+}
+
+export interface HopTimings {
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+}
+
+/**
+ * nginx's own timing ($request_time) of the /predict requests it logged while `measure` ran: the
+ * front (from the request's first byte to the answer's last, the gateway and all behind it) and
+ * the pool hop (the gateway's call to a replica). Beside wrk's figures, it tells a pause of the
+ * chain (a few requests at its length) from slow requests.
+ */
+export async function withNginxTimings<T>(
+  measure: () => T,
+): Promise<T & { nginx: { front: HopTimings; pool: HopTimings } }> {
+  const from = Math.floor(Date.now() / 1000) * 1000; // the log's times are whole seconds
+  const result = measure();
+  const to = Date.now();
+  await sleep(1500); // nginx flushes its log buffer every second
+  const front: number[] = [];
+  const pool: number[] = [];
+  const log = join(paths.logs, NGINX_ACCESS_LOG);
+  const lines = [`${log}.1`, log]
+    .filter(existsSync)
+    .flatMap((file) => readFileSync(file, "utf8").split("\n"));
+  for (const line of lines) {
+    const m = line.match(/^(\S+) (\S+) "POST \/predict [^"]*" \d+ \d+ rid=\S* rt=([\d.]+) /);
+    if (!m) continue;
+    const at = Date.parse(m[1]!);
+    if (at < from || at > to) continue;
+    (m[2] === "unix:" ? pool : front).push(Number(m[3]) * 1000);
+  }
+  const timings = (ms: number[]): HopTimings => {
+    ms.sort((a, b) => a - b);
+    const at = (p: number) => ms[Math.min(ms.length - 1, Math.floor((ms.length * p) / 100))] ?? 0;
+    return { requests: ms.length, p50Ms: at(50), p99Ms: at(99), p999Ms: at(99.9) };
+  };
+  return { ...result, nginx: { front: timings(front), pool: timings(pool) } };
 }
 
 async function firstOk(url: string, init: RequestInit, timeoutMs: number): Promise<number> {

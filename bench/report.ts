@@ -145,6 +145,14 @@ ${loadPoints.map(([name, r]) => row(name, r)).join("\n")}
 
 ![latency percentiles of each load point](${stamp}.png)
 
+nginx's own timing of the v1 16-connection point (from a request's first byte to its answer's
+last; each logged once): ${(["front", "pool"] as const)
+    .map((hop) => {
+      const t = results.v1.c16.nginx[hop];
+      return `${hop === "front" ? "the front (the gateway and all behind it)" : "the pool hop to a replica"} p50 ${t.p50Ms.toFixed(0)} / p99 ${t.p99Ms.toFixed(0)} / p99.9 ${t.p999Ms.toFixed(0)} ms over ${t.requests} requests`;
+    })
+    .join("; ")}. wrk's p99 for the same point: ${results.v1.c16.p99Ms.toFixed(2)} ms.
+
 Against the peer (bench/peer: the exam's stack, nginx TLS + Basic Auth + limit_req in front of three
 uvicorn workers of FastAPI, ${againstPeer.model}) in two forms: the exam's (every setting the exam
 leaves open at its default) and tuned (each at its faster choice). All up at once, loaded in turn,

@@ -19,6 +19,7 @@ import {
   sideBySide,
   signedInUnderWrongPasswordFlood,
   STACK,
+  withNginxTimings,
   wrk,
 } from "./load.ts";
 import { report } from "./report.ts";
@@ -63,7 +64,10 @@ async function measure() {
       loadGenerator: "wrk -t2, same machine",
     },
     loadSeconds: LOAD_SECONDS,
-    v1: { c16: withCpu(onThePath, () => wrk("/predict", 16)), c64: wrk("/predict", 64) },
+    v1: {
+      c16: await withNginxTimings(() => withCpu(onThePath, () => wrk("/predict", 16))),
+      c64: wrk("/predict", 64),
+    },
     v2: {
       c16: withCpu(onThePath, () => wrk("/predict", 16, "debug")),
       c64: wrk("/predict", 64, "debug"),

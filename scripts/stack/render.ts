@@ -37,6 +37,9 @@ import { PUBLIC_PATHS } from "../../workers/gateway/public-paths.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
 /** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
+/** nginx's access log (in the logs folder): a line a request, front and pool hops alike. */
+export const NGINX_ACCESS_LOG = "nginx-access.log";
+
 export function renderTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
     if (!(name in values)) throw new Error(`template placeholder \${${name}} has no value`);
@@ -160,7 +163,7 @@ export function programs(settings: Settings): Program[] {
       priority: 30,
       startsOnceWorkersAnswer: true,
       // Its access log apart from what it says.
-      output: { stdout: "nginx-access.log", stderr: "nginx.log" },
+      output: { stdout: NGINX_ACCESS_LOG, stderr: "nginx.log" },
     },
     {
       name: "nginx-exporter",
