@@ -5,8 +5,8 @@ SHELL := /bin/bash
 STACK := npx tsx scripts/stack/stack.ts
 # Debian packages the local stack runs (and the tests use: docker-compose only validates the file;
 # the font is the one make bench draws its chart with).
-APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl wrk docker-compose fonts-dejavu-core
-NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter supervisord openssl wrk docker-compose
+APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl curl wrk docker-compose fonts-dejavu-core
+NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter supervisord openssl curl wrk docker-compose
 NEEDED_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 help: ## list the commands
@@ -90,10 +90,12 @@ PEER_MODULES := fastapi, uvicorn, sklearn, joblib, uvloop, httptools
 peer-packages: ## install the Debian packages of make bench's Python peer, if any is missing
 	@/usr/bin/python3 -c 'import $(PEER_MODULES)' 2>/dev/null || { \
 	  if [ "$$(id -u)" != 0 ]; then \
-	    echo "make bench's peer needs: as root, run: apt-get install -y $(PEER_APT_PACKAGES)"; exit 1; \
+	    /usr/bin/python3 -c 'import $(PEER_MODULES)'; \
+	    echo "make bench's peer needs Debian's $(PEER_APT_PACKAGES). As root, run: apt-get update && apt-get install -y $(PEER_APT_PACKAGES)"; exit 1; \
 	  fi; \
-	  echo "installing $(PEER_APT_PACKAGES)"; \
+	  echo "installing $(PEER_APT_PACKAGES) (for make bench's peer)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PEER_APT_PACKAGES) >/dev/null; \
+	  /usr/bin/python3 -c 'import $(PEER_MODULES)'; \
 	}
 
 bench: setup peer-packages build ## measure the stack beside the exam's Python stack (rate limit raised): bench/results/<timestamp>.json, .md, .png

@@ -34,7 +34,10 @@ export interface LoadResult {
   p50Ms: number;
   p90Ms: number;
   p99Ms: number;
-  /** The longest time no connection got an answer: a pause of the whole chain (bench/post.lua). */
+  /**
+   * The longest time a wrk thread (half the connections) got no answer on any of its connections:
+   * at 16 connections a pause of the chain, at 1 the slowest request (bench/post.lua).
+   */
   longestPauseMs: number;
   errors: number;
 }
@@ -93,8 +96,8 @@ export function wrk(path: string, connections: number, group = "", target = ours
 }
 
 /**
- * Ours, then each form of the peer, `rounds` times (A B A B): each ratio compares loads seconds
- * apart on the same machine.
+ * `rounds` rounds, each loading ours and then each form of the peer: every ratio compares loads
+ * seconds apart on the same machine.
  */
 export function sideBySide(peers: Record<PeerForm, Target>, connections: number, rounds: number) {
   return Array.from({ length: rounds }, () => {
@@ -122,6 +125,7 @@ export interface HopTimings {
 export async function withNginxTimings<T>(
   measure: () => T,
 ): Promise<T & { nginx: { front: HopTimings; pool: HopTimings } }> {
+  const { percentile } = await import("../test/e2e/client.ts");
   const from = Math.floor(Date.now() / 1000) * 1000; // the log's times are whole seconds
   const result = measure();
   const to = Date.now();
@@ -133,18 +137,23 @@ export async function withNginxTimings<T>(
     .filter(existsSync)
     .flatMap((file) => readFileSync(file, "utf8").split("\n"));
   for (const line of lines) {
-    const m = line.match(/^(\S+) (\S+) "POST \/predict [^"]*" \d+ \d+ rid=\S* rt=([\d.]+) /);
+    // Answered ones only: wrk's requests still in flight when it stops are logged as 499.
+    const m = line.match(/^(\S+) (\S+) "POST \/predict [^"]*" 200 \d+ rid=\S* rt=([\d.]+) /);
     if (!m) continue;
-    const at = Date.parse(m[1]!);
-    if (at < from || at > to) continue;
+    const loggedAt = Date.parse(m[1]!);
+    if (loggedAt < from || loggedAt > to) continue;
     (m[2] === "unix:" ? pool : front).push(Number(m[3]) * 1000);
   }
-  const timings = (ms: number[]): HopTimings => {
-    ms.sort((a, b) => a - b);
-    const at = (p: number) => ms[Math.min(ms.length - 1, Math.floor((ms.length * p) / 100))] ?? 0;
-    return { requests: ms.length, p50Ms: at(50), p99Ms: at(99), p999Ms: at(99.9) };
+  const timings = (ms: number[], hop: string): HopTimings => {
+    if (ms.length === 0) throw new Error(`nginx logged no /predict request of the ${hop} (${log})`);
+    return {
+      requests: ms.length,
+      p50Ms: percentile(ms, 50),
+      p99Ms: percentile(ms, 99),
+      p999Ms: percentile(ms, 99.9),
+    };
   };
-  return { ...result, nginx: { front: timings(front), pool: timings(pool) } };
+  return { ...result, nginx: { front: timings(front, "front"), pool: timings(pool, "pool hop") } };
 }
 
 async function firstOk(url: string, init: RequestInit, timeoutMs: number): Promise<number> {

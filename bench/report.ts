@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { latencyChartPng } from "./latency-chart.ts";
 import { BENCH_ENV, LOAD_SECONDS, settings, type LoadResult } from "./load.ts";
-import { PEER_FORMS, type PeerForm } from "./peer/peer.ts";
+import { PEER_FORMS, PEER_WORKERS, type PeerForm } from "./peer/peer.ts";
 import type { BenchResults } from "./run.ts";
 import { ROOT, workerProcesses } from "../scripts/stack/settings.ts";
 
@@ -111,12 +111,18 @@ export async function report(
         results.v1.c64,
         results.v2.c16,
         results.v2.c64,
-        ...[...againstPeer.c16, ...againstPeer.c1].flatMap((p) => [
-          p.ours,
-          ...Object.values(p.peers),
-        ]),
+        ...[...againstPeer.c16, ...againstPeer.c1].map((p) => p.ours),
       ].every((r) => r.errors === 0),
       "see errors column",
+    ],
+    [
+      "the peer answered every request (else its figures do not compare)",
+      [...againstPeer.c16, ...againstPeer.c1].every((p) =>
+        Object.values(p.peers).every((r) => r.errors === 0),
+      ),
+      [...againstPeer.c16, ...againstPeer.c1]
+        .flatMap((p) => PEER_FORMS.map((form) => `${form} ${p.peers[form].errors}`))
+        .join(", "),
     ],
   ];
   const row = (name: string, r: LoadResult) =>
@@ -136,8 +142,10 @@ export async function report(
 Rate limit raised to ${BENCH_ENV.RATE_LIMIT_RPS}/s for the run (checked on every request). wrk, 2 threads,
 keep-alive, HTTPS with Basic Auth, ${LOAD_SECONDS} s a point, on the same ${results.machine.cores} cores as the stack.
 wrk corrects its percentiles for coordinated omission (it adds the requests a steady client would
-have sent while one waited), so one pause of the whole chain ("longest pause": no connection got an
-answer for that long) moves p99 far more than the few requests it held.
+have sent while one waited), so one pause of the whole chain moves p99 far more than the few
+requests it held. "Longest pause": the longest time a wrk thread got no answer on any of its
+connections (half of them); at 1 connection that is the slowest request, and nginx alone shows
+the tool's own floor (the ceiling row).
 
 | path | req/s | p50 ms | p90 ms | p99 ms | longest pause ms | errors |
 |---|---:|---:|---:|---:|---:|---:|
@@ -153,10 +161,11 @@ last; each logged once): ${(["front", "pool"] as const)
     })
     .join("; ")}. wrk's p99 for the same point: ${results.v1.c16.p99Ms.toFixed(2)} ms.
 
-Against the peer (bench/peer: the exam's stack, nginx TLS + Basic Auth + limit_req in front of three
-uvicorn workers of FastAPI, ${againstPeer.model}) in two forms: the exam's (every setting the exam
-leaves open at its default) and tuned (each at its faster choice). All up at once, loaded in turn,
-ours first; "/ exam" and "/ tuned" are our req/s over theirs in the same round.
+Against the peer (bench/peer: the exam's stack, nginx with TLS, Basic Auth and limit_req in front of
+${PEER_WORKERS} uvicorn workers of FastAPI; ${againstPeer.model.description}, test accuracy
+${againstPeer.model.testAccuracy.toFixed(4)}) in two forms: the exam's (every setting the exam leaves
+open at its default) and tuned (each at its faster choice). All up at once, loaded in turn, ours
+first; "ours / theirs" is our req/s over that form's in the same round.
 
 | load | who | req/s | p50 ms | p99 ms | longest pause ms | ours / theirs |
 |---|---|---:|---:|---:|---:|---:|
@@ -173,7 +182,7 @@ ${[
   ])
   .join("\n")}
 
-RSS of the peer's processes (nginx, three uvicorn workers) after its load: ${PEER_FORMS.map((form) => `${form} ${againstPeer.peerRssMegabytesAfterLoad[form].toFixed(0)} MB`).join(", ")}.
+RSS of the peer's processes (nginx's master and workers, ${PEER_WORKERS} uvicorn workers) after its load: ${PEER_FORMS.map((form) => `${form} ${againstPeer.peerRssMegabytesAfterLoad[form].toFixed(0)} MB`).join(", ")}.
 
 Where the time goes: CPU per request (µs, from /proc) during the 16-connection points. "rest" is the
 load generator (wrk, TLS included), the kernel's unattributed share and anything else; ${results.machine.cores} cores give

@@ -24,6 +24,7 @@ import {
 } from "./load.ts";
 import { report } from "./report.ts";
 import { ROOT, workerProcesses } from "../scripts/stack/settings.ts";
+import { V8_FLAGS } from "../scripts/stack/workerd-config.ts";
 
 /** The programs a request passes through: every workerd process, and nginx. */
 const onThePath = [...workerProcesses(settings).map((p) => p.name), "nginx"];
@@ -46,7 +47,7 @@ async function measure() {
       const peers = Object.fromEntries(started.map((p) => [p.form, p])) as Record<PeerForm, Peer>;
       for (const peer of started) wrk("/predict", 16, "", peer); // their warm-up
       return {
-        model: `TF-IDF over 5,000 words + logistic regression (scikit-learn), test accuracy ${started[0]!.testAccuracy.toFixed(4)}`,
+        model: started[0]!.model,
         c16: sideBySide(peers, 16, 2),
         c1: sideBySide(peers, 1, 1),
         peerRssMegabytesAfterLoad: Object.fromEntries(
@@ -59,6 +60,12 @@ async function measure() {
   })();
   return {
     date: new Date().toISOString(),
+    /** What was measured: the commit (dirty when the tree had changes) and workerd's V8 flags. */
+    commit: execFileSync("git", ["describe", "--always", "--dirty"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim(),
+    v8Flags: V8_FLAGS,
     machine: {
       cores: Number(execFileSync("nproc", { encoding: "utf8" }).trim()),
       loadGenerator: "wrk -t2, same machine",
@@ -99,6 +106,14 @@ async function main(): Promise<void> {
   } finally {
     spawnSync("npx", [...STACK, "stop"], { stdio: "inherit" });
   }
+}
+
+// Stopped by a signal: the stack goes down too (the peers' processes go on the way out, peer.ts).
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    spawnSync("npx", [...STACK, "stop"], { stdio: "inherit" });
+    process.exit(130);
+  });
 }
 
 main().catch((error: Error) => {

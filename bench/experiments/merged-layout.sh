@@ -16,6 +16,14 @@ RUN=$(npx tsx --eval 'import("./scripts/stack/settings.ts").then((m) => console.
 WORKERD=node_modules/@cloudflare/workerd-linux-64/bin/workerd
 SV="supervisorctl -c .state/supervisord.conf"
 WORK=$(mktemp -d)
+merged_pids=()
+cleanup() {
+  [ ${#merged_pids[@]} -gt 0 ] && kill "${merged_pids[@]}" 2>/dev/null || true
+  cp "$WORK/nginx.conf" .state/nginx/nginx.conf && nginx -c "$PWD/.state/nginx/nginx.conf" -s reload 2>/dev/null || true
+  $SV start gateway v1-0 v1-1 v1-2 >/dev/null || true
+  rm -rf "$WORK" .state/workerd/merged-*.capnp
+}
+trap cleanup EXIT
 source .secrets/credentials.env
 export BENCH_AUTHORIZATION="Basic $(printf '%s:%s' "$API_USER" "$API_PASSWORD" | base64 -w0)"
 cp .state/nginx/nginx.conf "$WORK/nginx.conf"
@@ -39,7 +47,8 @@ pool = "\n".join(f"        server unix:{run}/merged-{n}.sock;" for n in range(3)
 open(f"{work}/nginx-merged.conf", "w").write(nginx.replace(f"        server unix:{run}/gateway.sock;", pool))
 PY
 
-busy_ms() { awk '/^cpu /{print ($2 + $3 + $4 + $7 + $8 + $9) * 10}' /proc/stat; }
+TICKS=$(getconf CLK_TCK)
+busy_ms() { awk -v ticks="$TICKS" '/^cpu /{print ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / ticks}' /proc/stat; }
 rss_mb() { for pid in "$@"; do echo -n "$(($(awk '/VmRSS/{print $2}' /proc/$pid/status) / 1024)) "; done; }
 healthy() { for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$1/health" && return; sleep 0.1; done; echo "no health on :$1" >&2; cat "$WORK"/merged-*.log >&2; exit 1; }
 load() {
@@ -52,14 +61,6 @@ load() {
     echo "  $(awk '/Requests\/sec/{printf "%.0f", $2}' <<<"$out") req/s, p99 $(awk '/ 99%/{print $2}' <<<"$out"), $(grep 'longest pause' <<<"$out"), CPU $(((after - before) * 1000 / requests)) us a request, non-2xx $(grep -o 'Non-2xx or 3xx responses: [0-9]*' <<<"$out" | grep -o '[0-9]*$' || echo 0)"
   done
 }
-merged_pids=()
-cleanup() {
-  [ ${#merged_pids[@]} -gt 0 ] && kill "${merged_pids[@]}" 2>/dev/null || true
-  cp "$WORK/nginx.conf" .state/nginx/nginx.conf && nginx -c "$PWD/.state/nginx/nginx.conf" -s reload 2>/dev/null || true
-  $SV start gateway v1-0 v1-1 v1-2 >/dev/null || true
-  rm -rf "$WORK" .state/workerd/merged-*.capnp
-}
-trap cleanup EXIT
 
 for round in $(seq "$ROUNDS"); do
   echo "round $round, today's layout (gateway, nginx pool, three v1 processes):"
@@ -77,7 +78,7 @@ for round in $(seq "$ROUNDS"); do
   echo "round $round, merged (gateway + v1 in each of three processes):"
   load
   echo "  RSS MB: $(rss_mb "${merged_pids[@]}")"
-  $SV start gateway v1-0 v1-1 v1-2 >/dev/null && healthy "$(grep -o '127.0.0.1:[0-9]*' .state/workerd/gateway.capnp | cut -d: -f2)"
+  $SV start gateway v1-0 v1-1 v1-2 >/dev/null && healthy "$(grep -o '"127.0.0.1:[0-9]*"' .state/workerd/gateway.capnp | head -1 | tr -d '"' | cut -d: -f2)"
   cp "$WORK/nginx.conf" .state/nginx/nginx.conf && nginx -c "$PWD/.state/nginx/nginx.conf" -s reload && sleep 1
   kill "${merged_pids[@]}"; wait "${merged_pids[@]}" 2>/dev/null || true; merged_pids=()
 done

@@ -1,7 +1,8 @@
 """Trains the peer's model as the exam specifies it: TF-IDF over 5,000 words and a logistic
 regression, one scikit-learn pipeline pickled with joblib. Trained on the repo's fixed split
 (model/data) and scored on its test half, so that the peer is the exam's reference model
-(model/data/README.md: accuracy 0.3570 with scikit-learn 1.2).
+(model/data/README.md: accuracy 0.3570 with scikit-learn 1.2). Prints one JSON line: what the
+model is and its test accuracy.
 
     python3 train.py DATA.csv TRAIN_IDS.txt TEST_IDS.txt OUTPUT.joblib
 """
@@ -12,10 +13,13 @@ import sys
 from pathlib import Path
 
 import joblib
+import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import make_pipeline
+
+WORDS = 5000
 
 data, train_ids, test_ids, output = map(Path, sys.argv[1:5])
 with open(data, newline="", encoding="utf-8") as file:
@@ -28,7 +32,14 @@ def split(ids_file):
 
 
 (train_texts, train_labels), (test_texts, test_labels) = split(train_ids), split(test_ids)
-model = make_pipeline(TfidfVectorizer(max_features=5000), LogisticRegression(max_iter=1000))
+model = make_pipeline(TfidfVectorizer(max_features=WORDS), LogisticRegression(max_iter=1000))
 model.fit(train_texts, train_labels)
 joblib.dump(model, output)
-print(json.dumps({"test_accuracy": accuracy_score(test_labels, model.predict(test_texts))}))
+print(
+    json.dumps(
+        {
+            "model": f"TF-IDF over {WORDS:,} words + logistic regression (scikit-learn {sklearn.__version__})",
+            "test_accuracy": accuracy_score(test_labels, model.predict(test_texts)),
+        }
+    )
+)

@@ -36,10 +36,10 @@ import { MAX_BODY_BYTES } from "../../workers/shared/inference/prediction-contra
 import { PUBLIC_PATHS } from "../../workers/gateway/public-paths.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
-/** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
 /** nginx's access log (in the logs folder): a line a request, front and pool hops alike. */
 export const NGINX_ACCESS_LOG = "nginx-access.log";
 
+/** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
 export function renderTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
     if (!(name in values)) throw new Error(`template placeholder \${${name}} has no value`);

@@ -16,17 +16,15 @@ import { bundleModules } from "./bundle-modules.ts";
 import { readWranglerConfig, WRANGLER_CONFIGS, type WorkerName } from "./settings.ts";
 
 /**
- * Keeps each process's memory in check. What holds it is garbage: a request's Request and Headers
- * (C++ objects, their memory in workerd's allocator) are freed only when a full GC finds their
- * JavaScript wrappers dead, so RSS grows by the garbage between full GCs, and each full GC ends in
- * one pause that finalizes all of it (the whole chain waits: make bench's "longest pause"). A
- * 1 MB young generation promotes every request in flight to the old one, which fills the 64 MB cap
- * before a full GC: 270-310 MB of RSS per process, a 150-220 ms pause every ~14 s under load.
- * With 8 MB, requests die young, V8 runs a full GC every ~5 s at ~28 MB: 160-250 MB, pauses of
- * 65-110 ms (bench/results/README.md has the runs). 64 MB leaves v1/v2 room for the featurizer's
- * tables (~30 MB).
+ * Keeps each process's memory and pauses in check. A request's Request and Headers (C++ objects,
+ * their memory in workerd's allocator) are freed only when a full GC finds their JavaScript
+ * wrappers dead, so RSS grows by the garbage between full GCs, and each full GC ends in one pause
+ * that finalizes all of it. A semi-space of 8 MB (not 1) lets requests in flight die young, and V8
+ * then runs a full GC every few seconds well below the old space's cap, so less garbage piles up
+ * for each (README, "Measured": the runs and what else was tried). 64 MB of old space leaves v1/v2
+ * room for the featurizer's tables (~30 MB).
  */
-const V8_FLAGS = ["--max-semi-space-size=8", "--max-old-space-size=64"];
+export const V8_FLAGS = ["--max-semi-space-size=8", "--max-old-space-size=64"];
 
 /** The named export of every worker that serves /health and /metrics only. */
 export const OPS_ENTRYPOINT = "Ops";
