@@ -1,6 +1,9 @@
 /** supervisorctl against the native stack's supervisord, for the stack script, tests and bench. */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { rendered } from "./render.ts";
+
+const execFileAsync = promisify(execFile);
 
 /**
  * Runs supervisorctl with the stack's config; its standard output, trimmed. An action that fails
@@ -31,7 +34,25 @@ export function supervisorctl(...args: string[]): string {
  * the caller's own process group.
  */
 export function pidOf(program: string): number {
-  const { said } = run(["pid", program]);
+  return pidFrom(program, run(["pid", program]).said);
+}
+
+/**
+ * pidOf without blocking the caller's event loop for supervisorctl's start (0.2-1 s here): the
+ * watchdog's sentinels must go on noticing exits meanwhile.
+ */
+export async function pidOfWithoutBlocking(program: string): Promise<number> {
+  // supervisorctl exits 7 for a program that is not running: an answer, which pidFrom refuses.
+  const { stdout, stderr } = await execFileAsync("supervisorctl", [
+    "-c",
+    rendered.supervisord,
+    "pid",
+    program,
+  ]).catch((failed: { stdout?: string; stderr?: string }) => failed);
+  return pidFrom(program, `${stdout ?? ""}${stderr ?? ""}`.trim());
+}
+
+function pidFrom(program: string, said: string): number {
   const pid = Number(said);
   if (!Number.isInteger(pid) || pid <= 0)
     throw new Error(`${program} is not running (supervisorctl pid said ${JSON.stringify(said)})`);

@@ -20,7 +20,7 @@
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pidOf } from "./supervisor.ts";
+import { pidOfWithoutBlocking } from "./supervisor.ts";
 
 const PROBE_INTERVAL_MS = 1000;
 const PROBE_TIMEOUT_MS = 1000;
@@ -57,10 +57,14 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-/** The program's PID now, or 0 when it has none (stopped, starting). */
-function currentPid(program: string): number {
+/**
+ * The program's PID now, or 0 when it has none (stopped, starting). Never blocking: a failed probe
+ * usually means a process just died, the moment its sentinel must wake supervisord, and a
+ * synchronous supervisorctl held every sentinel for as long as it ran (0.2-1 s here).
+ */
+async function currentPid(program: string): Promise<number> {
   try {
-    return pidOf(program);
+    return await pidOfWithoutBlocking(program);
   } catch {
     return 0;
   }
@@ -78,7 +82,7 @@ async function probeForever(processes: Watched[]): Promise<never> {
         }
         // Failures count for one process: one restarted meanwhile (by supervisord, or by hand)
         // starts from none, and the kill below can only reach the process that failed.
-        const pid = currentPid(p.program);
+        const pid = await currentPid(p.program);
         p.failures = pid !== 0 && pid === p.failingPid ? p.failures + 1 : 1;
         p.failingPid = pid;
         if (p.failures < FAILURES_BEFORE_RESTART || pid === 0) return;
