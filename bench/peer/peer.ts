@@ -196,7 +196,9 @@ export async function startPeer(form: PeerForm): Promise<Peer> {
     chmodSync(dir, 0o755);
     const user = "peer";
     const password = randomBytes(12).toString("base64url");
-    const hash = execFileSync("openssl", ["passwd", "-apr1", password], {
+    // On standard input: a password that starts with "-" would be read as an option.
+    const hash = execFileSync("openssl", ["passwd", "-apr1", "-stdin"], {
+      input: password,
       encoding: "utf8",
     }).trim();
     writeFileSync(join(dir, "htpasswd"), `${user}:${hash}\n`, { mode: 0o644 });
