@@ -76,9 +76,16 @@ test: setup build ## format and lint check, typecheck, unit tests, then the stac
 	promtool check rules deployments/prometheus/rules.yml deployments/prometheus/rollout-rules.yml
 	promtool test rules deployments/prometheus/rollout-rules.test.yml
 	test -z "$$(docker-compose config -q 2>&1)" || { docker-compose config -q; echo "docker-compose config warned (above)"; exit 1; }
-	@# Bounded: once in a while a workerd of vitest's pool spins and the run never ends (seen twice,
-	@# cause not found); 15 minutes is five times a slow run's length.
-	timeout 900 npx vitest run --project '!e2e' || { status=$$?; [ $$status = 124 ] && echo "the unit tests did not finish within 900 s (a hung workerd of vitest's pool?)"; exit $$status; }
+	@# Once in a while (4 of ~20 runs) a workerd of vitest's pool never ends: perf shows it spinning in
+	@# cppgc's incremental sweeper, which workerd's PumpMessageLoop drains without end (our workerd,
+	@# 2026-04, predates workerd#7231, which made that sweeping synchronous). So the unit run is
+	@# bounded at over twice a slow run's length (178 s), and a hung one (only that: a failure fails) runs
+	@# once more, saying so.
+	@for attempt in 1 2; do \
+	  timeout 420 npx vitest run --project '!e2e'; status=$$?; \
+	  [ $$status = 124 ] || exit $$status; \
+	  echo "the unit tests did not finish within 420 s (attempt $$attempt; a workerd of vitest's pool spinning in cppgc's sweeper)"; \
+	done; exit 124
 	$(E2E_RATE_LIMIT) $(STACK) start
 	$(E2E_RATE_LIMIT) npx vitest run --project e2e; status=$$?; $(STACK) stop; exit $$status
 
