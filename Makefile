@@ -23,11 +23,26 @@ system-packages: ## install the Debian packages the stack needs, if any is missi
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	fi
 
+# Started as root, the stack's processes run as these system users (deployments/settings.env; the
+# environment wins there too): STACK_USER, whose group is the stack's own, and nginx's workers'.
+STACK_USER ?= $(shell sed -n 's/^STACK_USER=//p' deployments/settings.env)
+NGINX_WORKER_USER ?= $(shell sed -n 's/^NGINX_WORKER_USER=//p' deployments/settings.env)
+
+stack-users: ## as root: create the system users the stack's processes run as, and their group, if missing
+	@if [ "$$(id -u)" = 0 ]; then \
+	  getent group $(STACK_USER) >/dev/null || groupadd --system $(STACK_USER); \
+	  for user in $(STACK_USER) $(NGINX_WORKER_USER); do \
+	    id -u $$user >/dev/null 2>&1 && continue; \
+	    useradd --system --gid $(STACK_USER) --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $$user; \
+	    echo "created the system user $$user (group $(STACK_USER))"; \
+	  done; \
+	fi
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-setup: system-packages node_modules/.installed ## install what is missing (Debian packages, npm ci)
+setup: system-packages stack-users node_modules/.installed ## install what is missing (Debian packages, npm ci)
 
 model: node_modules/.installed ## train a model version from model/data (MODEL_CONFIG picks the settings; DATA_PATH another copy)
 	npm run model:train
@@ -108,4 +123,4 @@ peer-packages: ## install the Debian packages of make bench's Python peer, if an
 bench: setup peer-packages build ## measure the stack beside the exam's Python stack (rate limit raised): bench/results/<timestamp>.json, .md, .png
 	npx tsx bench/run.ts
 
-.PHONY: help system-packages peer-packages setup model models build start-project stop-project status compose promote rollback experiment-report rollout-rules logs test bench
+.PHONY: help system-packages stack-users peer-packages setup model models build start-project stop-project status compose promote rollback experiment-report rollout-rules logs test bench

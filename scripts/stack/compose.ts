@@ -5,7 +5,7 @@
  * fills from .env (a link to deployments/settings.env).
  */
 import { stringify } from "yaml";
-import { dockerTopology } from "./render.ts";
+import { dockerTopology, renderedFiles } from "./render.ts";
 import { variantSetting, workerProcesses, type Settings } from "./settings.ts";
 import { VARIANTS } from "../../workers/manifest.ts";
 
@@ -102,7 +102,10 @@ export function composeFile(settings: Settings): string {
     prometheus: {
       image: "prom/prometheus:v2.53.2",
       volumes: [".:/app:ro", "prometheus-data:/prometheus"],
-      command: [`--config.file=${where.state}/prometheus.yml`, "--storage.tsdb.path=/prometheus"],
+      command: [
+        `--config.file=${renderedFiles(where).prometheus}`,
+        "--storage.tsdb.path=/prometheus",
+      ],
       ports: ["127.0.0.1:${PROMETHEUS_PORT}:9090"],
       restart: "unless-stopped",
       depends_on: afterRender,

@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
-import { parseEnvFile, readWranglerConfig, ROOT, runtimeDirectory } from "./settings.ts";
+import { parseEnvFile, readWranglerConfig, ROOT, runtimeDirectory, stackHome } from "./settings.ts";
 
 describe("the manifest", () => {
   it("names its variants as bindings and settings can be named (a lowercase letter, then letters and digits)", () => {
@@ -41,6 +41,8 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
   const run = (command: string, args: string[]) =>
     execFileSync(command, args, { cwd: copy, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const read = (path: string) => readFileSync(join(copy, path), "utf8");
+  /** A file of the processes' home (outside the checkout when the tests run as root). */
+  const inHome = (path: string) => join(stackHome(copy), path);
 
   beforeAll(() => {
     copy = mkdtempSync(join(tmpdir(), "fortress-v3-"));
@@ -96,6 +98,7 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
   afterAll(() => {
     if (!copy) return;
     rmSync(runtimeDirectory(copy), { recursive: true, force: true });
+    rmSync(stackHome(copy), { recursive: true, force: true });
     rmSync(copy, { recursive: true, force: true });
   });
 
@@ -110,12 +113,12 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
   it("renders a native stack that runs v3's replicas behind a pool of their own, binds the gateway to it and scrapes them, and that nginx and promtool accept", () => {
     run("npx", ["tsx", "scripts/stack/stack.ts", "render"]);
     for (const replica of ["v3-0", "v3-1"]) {
-      expect(existsSync(join(copy, `.state/workerd/${replica}.capnp`))).toBe(true);
+      expect(existsSync(inHome(`workerd/${replica}.capnp`))).toBe(true);
       expect(read(".state/supervisord.conf")).toMatch(
         new RegExp(`^\\[program:${replica}\\]$`, "m"),
       );
     }
-    expect(read(".state/workerd/gateway.capnp")).toMatch(
+    expect(readFileSync(inHome("workerd/gateway.capnp"), "utf8")).toMatch(
       /name = "fortress-v3", external = \(address = "unix:[^"]+\/v3-pool\.sock"/,
     );
     const nginx = read(".state/nginx/nginx.conf");
@@ -123,11 +126,11 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
       /upstream v3_pool \{\n +server unix:[^ ]+\/v3-0\.sock [^\n]+\n +server unix:[^ ]+\/v3-1\.sock /,
     );
     expect(nginx).toMatch(/listen unix:[^ ]+\/v3-pool\.sock;/);
-    const jobs = parseYaml(read(".state/prometheus.yml")).scrape_configs.map(
-      (job: { job_name: string }) => job.job_name,
-    );
+    const jobs = parseYaml(
+      readFileSync(inHome("prometheus-config/prometheus.yml"), "utf8"),
+    ).scrape_configs.map((job: { job_name: string }) => job.job_name);
     expect(jobs).toEqual(["nginx", "gateway", "v1", "v2", "v3"]);
-    run("promtool", ["check", "config", join(copy, ".state/prometheus.yml")]);
+    run("promtool", ["check", "config", inHome("prometheus-config/prometheus.yml")]);
     // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's pipes are).
     execFileSync("nginx", ["-t", "-q", "-c", join(copy, ".state/nginx/nginx.conf")], {
       stdio: ["ignore", "ignore", "pipe"],

@@ -8,12 +8,20 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
+import { buildSync } from "esbuild";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { localSecrets } from "./secrets.ts";
@@ -36,6 +44,9 @@ import { MAX_BODY_BYTES } from "../../workers/shared/inference/prediction-contra
 import { PUBLIC_PATHS } from "../../workers/gateway/public-paths.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
+/** The rule files of deployments/prometheus that Prometheus loads. */
+const PROMETHEUS_RULES = ["rules.yml", "rollout-rules.yml"];
+
 /** nginx's access log (in the logs folder): a line a request, front and pool hops alike. */
 export const NGINX_ACCESS_LOG = "nginx-access.log";
 
@@ -47,17 +58,31 @@ export function renderTemplate(template: string, values: Record<string, string>)
   });
 }
 
+/** A user of the system, by name and ids. */
+export interface SystemUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
 export interface Topology {
   /** Paths as the processes see them. */
   where: StackPaths;
   /** Where the files are written, on this machine. */
   output: StackPaths;
   /**
-   * The user nginx's workers run as, when its master runs as root, and its group, to which the
-   * sockets' folder is open. Undefined when the stack runs as an ordinary user: nginx's workers
-   * are that user then.
+   * The user the stack's processes run as, when it is not the one rendering (the stack started
+   * as root): its home and runtime folders are made its own. Undefined otherwise.
    */
-  nginxWorkers: { user: string; gid: number } | undefined;
+  stackUser: SystemUser | undefined;
+  /**
+   * The user nginx's workers run as, when its master runs as root, and the group, to which the
+   * runtime folder is open (the stack's own). Undefined when the stack runs as an ordinary user:
+   * nginx's workers are that user then.
+   */
+  nginxWorkers: { user: string; group: string; gid: number } | undefined;
+  /** The processes run their programs from the home (the native stack), not from an image. */
+  programsInHome: boolean;
   bindAddr: string;
   /** Host the processes' internal TCP ports listen on. */
   internalHost: string;
@@ -65,42 +90,63 @@ export interface Topology {
   scrapeHost: (program: string) => string;
 }
 
-/** The group id of a user's primary group, from the system's user database. */
-const primaryGroupOf = (user: string) =>
-  Number(execFileSync("id", ["-g", user], { encoding: "utf8" }).trim());
+/** A user from the system's user database; make setup (as root) creates the stack's. */
+function systemUser(name: string): SystemUser {
+  const id = (flag: string) =>
+    Number(execFileSync("id", [flag, name], { encoding: "utf8", stdio: "pipe" }).trim());
+  try {
+    return { name, uid: id("-u"), gid: id("-g") };
+  } catch {
+    throw new Error(`there is no user ${name}: run make setup as root, which creates it`);
+  }
+}
 
-/** Debian's user for web servers' workers (nginx's own default, nobody, owns files of other daemons). */
-const NATIVE_NGINX_WORKER_USER = "www-data";
-
-export const nativeTopology = (settings: Settings): Topology => ({
-  where: paths,
-  output: paths,
-  nginxWorkers:
-    process.getuid?.() === 0
-      ? { user: NATIVE_NGINX_WORKER_USER, gid: primaryGroupOf(NATIVE_NGINX_WORKER_USER) }
-      : undefined,
-  bindAddr: settings.bindAddr,
-  internalHost: "127.0.0.1",
-  scrapeHost: () => "127.0.0.1",
-});
+/**
+ * Started as root, the stack's processes run as its own user, and nginx's workers as theirs in
+ * the stack's group (settings.env); nginx's master and supervisord stay root. Otherwise all of it
+ * runs as the user who started it.
+ */
+export function nativeTopology(settings: Settings): Topology {
+  const asRoot = process.getuid?.() === 0;
+  const stackUser = asRoot ? systemUser(settings.stackUser) : undefined;
+  return {
+    where: paths,
+    output: paths,
+    stackUser,
+    nginxWorkers: stackUser && {
+      user: systemUser(settings.nginxWorkerUser).name,
+      group: stackUser.name,
+      gid: stackUser.gid,
+    },
+    programsInHome: true,
+    bindAddr: settings.bindAddr,
+    internalHost: "127.0.0.1",
+    scrapeHost: () => "127.0.0.1",
+  };
+}
 
 /** docker-compose.yml: one container per process, service names as host names. */
 export const dockerTopology = (): Topology => ({
   where: stackPaths("/app", "/app/.state/docker"),
   output: stackPaths(ROOT, join(paths.state, "docker")),
+  stackUser: undefined,
   // The nginx image's own user (its default config names it; ours must too), by the ids the image gives it.
-  nginxWorkers: { user: "nginx", gid: 101 },
+  nginxWorkers: { user: "nginx", group: "nginx", gid: 101 },
+  programsInHome: false,
   bindAddr: "0.0.0.0",
   internalHost: "0.0.0.0",
   scrapeHost: (program) => program,
 });
 
 /** The files a render writes, and the sockets they name, for a state folder. */
-function renderedFiles(where: StackPaths) {
+export function renderedFiles(where: StackPaths) {
   return {
     supervisordLog: join(where.logs, "supervisord.log"),
     nginx: join(where.state, "nginx/nginx.conf"),
-    prometheus: join(where.state, "prometheus.yml"),
+    prometheusConfig: join(where.home, "prometheus-config"),
+    prometheus: join(where.home, "prometheus-config/prometheus.yml"),
+    workerd: join(where.programs, "workerd"),
+    watchdog: join(where.programs, "watchdog.mjs"),
     supervisord: join(where.state, "supervisord.conf"),
     supervisorSocket: join(where.run, "supervisor.sock"),
     supervisordPid: join(where.run, "supervisord.pid"),
@@ -118,6 +164,8 @@ export interface Program {
   command: string;
   /** What the program creates is its user's alone, or its group's too (workerd's sockets: nginx's workers). */
   umask: string;
+  /** nginx's master binds the public ports, then runs its workers as their own user. */
+  needsRoot?: true;
   priority: number;
   /** How long after TERM supervisord sends KILL. */
   stopWaitSeconds?: number;
@@ -145,7 +193,7 @@ export function programs(settings: Settings): Program[] {
   // start removes its own first (exec keeps the PID workerd's, for supervisord's signals).
   const workers = workerProcesses(settings).map((p) => ({
     name: p.name,
-    command: `/bin/sh -c "rm -f ${p.socket} && exec ${workerdBinary} serve ${join(paths.workerdConfigs, `${p.name}.capnp`)}"`,
+    command: `/bin/sh -c "rm -f ${p.socket} && exec ${rendered.workerd} serve ${join(paths.workerdConfigs, `${p.name}.capnp`)}"`,
     umask: GROUP_UMASK,
     priority: p.worker === "gateway" ? 20 : 10,
     // On TERM workerd stops answering, then waits for its open connections (nginx's idle
@@ -160,6 +208,7 @@ export function programs(settings: Settings): Program[] {
       // -e: even what nginx says before it has read its config goes to standard error.
       command: `/usr/sbin/nginx -e stderr -c ${rendered.nginx} -g "daemon off;"`,
       umask: PRIVATE_UMASK,
+      needsRoot: true,
       priority: 30,
       startsOnceWorkersAnswer: true,
       // Its access log apart from what it says.
@@ -184,7 +233,7 @@ export function programs(settings: Settings): Program[] {
     },
     {
       name: "watchdog",
-      command: `${join(ROOT, "node_modules/.bin/tsx")} ${join(ROOT, "scripts/stack/watchdog.ts")} ${rendered.supervisorSocket} ${workerProcesses(
+      command: `${process.execPath} ${rendered.watchdog} ${rendered.supervisorSocket} ${workerProcesses(
         settings,
       )
         .map((p) => `${p.name}=${p.opsPort}`)
@@ -196,7 +245,14 @@ export function programs(settings: Settings): Program[] {
 }
 
 /** supervisord runs the native stack only; in compose, each container is one process. */
-export function supervisordConfig(settings: Settings): string {
+export function supervisordConfig(settings: Settings, topology: Topology): string {
+  const { stackUser } = topology;
+  // Everything but nginx's master runs as the stack's user, started in its home (supervisord
+  // changes to the program's folder after it has changed user).
+  const runAs = (p: Program) =>
+    stackUser && !p.needsRoot
+      ? `user=${stackUser.name}\nenvironment=HOME="${paths.home}",USER="${stackUser.name}",LOGNAME="${stackUser.name}"\n`
+      : "";
   /** A log file of supervisord's: capped at 20 MB, two older ones kept, each its user's alone (the umask). */
   const log = (stream: "stdout" | "stderr", file: string) =>
     file === "discard"
@@ -217,14 +273,15 @@ stopwaitsecs=${p.stopWaitSeconds ?? 5}
 stopasgroup=true
 killasgroup=true
 umask=${p.umask}
-${p.output ? `redirect_stderr=false\n${log("stdout", p.output.stdout)}\n${log("stderr", p.output.stderr)}` : `redirect_stderr=true\n${log("stdout", `${p.name}.log`)}`}
+directory=${paths.home}
+${runAs(p)}${p.output ? `redirect_stderr=false\n${log("stdout", p.output.stdout)}\n${log("stderr", p.output.stderr)}` : `redirect_stderr=true\n${log("stdout", `${p.name}.log`)}`}
 `,
   );
   return `; Generated by scripts/stack: every process of the local stack, kept up by supervisord.
 [unix_http_server]
 file=${rendered.supervisorSocket}
 chmod=0700
-
+${stackUser ? `; The watchdog (the stack's user) wakes supervisord through it.\nchown=${stackUser.name}:${stackUser.name}\n` : ""}
 [supervisord]
 umask=${PRIVATE_UMASK}
 logfile=${rendered.supervisordLog}
@@ -243,34 +300,52 @@ serverurl=unix://${rendered.supervisorSocket}
 ${sections.join("\n")}`;
 }
 
-/** A folder of ours with exactly these modes, even if an earlier run made it otherwise. */
-function privateFolder(path: string, mode: number, group?: number): void {
+/**
+ * A folder with exactly this mode, its owner's alone to write: the renderer's, or `owner`'s (the
+ * stack's user). A folder in a shared place that someone else made first is never used.
+ */
+function privateFolder(
+  path: string,
+  mode: number,
+  owner: { uid: number; gid?: number } = { uid: process.getuid?.() ?? 0 },
+): void {
   mkdirSync(path, { recursive: true, mode });
   const stat = lstatSync(path);
-  const uid = process.getuid?.() ?? stat.uid;
-  // A runtime folder in a shared place could have been made by someone else first: never use it.
-  if (!stat.isDirectory() || stat.uid !== uid)
-    throw new Error(`${path} is not a folder of this user's (uid ${uid})`);
-  if (group !== undefined) chownSync(path, uid, group);
+  const renderer = process.getuid?.() ?? stat.uid;
+  if (!stat.isDirectory() || (stat.uid !== renderer && stat.uid !== owner.uid))
+    throw new Error(
+      `${path} is not a folder of this user's (uid ${renderer}) or of uid ${owner.uid}`,
+    );
+  chownSync(path, owner.uid, owner.gid ?? stat.gid);
   chmodSync(path, mode);
 }
 
 /**
- * The folders of a render, with their modes: the state (configs with secrets, logs, the rate
- * limiter's storage) is the stack's user's alone; the runtime folder (sockets, PID files, nginx's
- * temporary files) is open to nginx's workers' group only, and setgid, so that each socket
- * workerd makes there belongs to that group.
+ * The folders of a render, with their modes. The state (configs with secrets, logs) is the
+ * renderer's alone. In the home, what the processes run (workerd, the watchdog, the bundles) is
+ * the renderer's, so that they cannot change their own code; their configs and storage are their
+ * user's alone. The runtime folder (sockets, PID files, nginx's temporary files) is open to
+ * nginx's workers' group only, and setgid, so that each socket workerd makes there belongs to it.
  */
-function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"]): void {
+function prepareFolders(topology: Topology): void {
+  const { output: out, stackUser, nginxWorkers } = topology;
+  const renderer = { uid: process.getuid?.() ?? 0 };
+  const processes = stackUser ?? renderer;
   privateFolder(out.state, 0o700);
+  for (const dir of [out.logs, join(out.state, "nginx")]) privateFolder(dir, 0o700);
+  if (stackUser) {
+    privateFolder(out.home, 0o710, { uid: renderer.uid, gid: stackUser.gid });
+    for (const dir of [out.bundles, out.programs]) privateFolder(dir, 0o755, renderer);
+  } else {
+    for (const dir of [out.home, out.bundles, out.programs]) privateFolder(dir, 0o700);
+  }
   for (const dir of [
-    out.logs,
     out.workerdConfigs,
     out.durableObjects,
     out.prometheusData,
-    join(out.state, "nginx"),
+    renderedFiles(out).prometheusConfig,
   ])
-    privateFolder(dir, 0o700);
+    privateFolder(dir, 0o700, processes);
   // Every log is its user's alone (logs of an earlier stack may have been made 0644).
   for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
   // Each Durable Object namespace's folder, as workerd made it (an earlier stack made them 0777).
@@ -278,7 +353,57 @@ function prepareFolders(out: StackPaths, nginxWorkers: Topology["nginxWorkers"])
     if (entry.isDirectory()) chmodSync(join(out.durableObjects, entry.name), 0o700);
   }
   if (nginxWorkers === undefined) privateFolder(out.run, 0o700);
-  else privateFolder(out.run, 0o2750, nginxWorkers.gid);
+  else privateFolder(out.run, 0o2750, { uid: processes.uid, gid: nginxWorkers.gid });
+}
+
+/** Everything under a folder, the folder included, given to `user`. */
+function chownTree(path: string, user: SystemUser): void {
+  chownSync(path, user.uid, user.gid);
+  for (const entry of readdirSync(path, { withFileTypes: true, recursive: true })) {
+    const entryPath = join(entry.parentPath, entry.name);
+    if (!entry.isSymbolicLink()) chownSync(entryPath, user.uid, user.gid);
+  }
+}
+
+/** A copy of a file that keeps its mode and time, made only when the one there differs. */
+function copyIfChanged(from: string, to: string): void {
+  const source = statSync(from);
+  if (existsSync(to)) {
+    const copy = statSync(to);
+    if (copy.size === source.size && copy.mtimeMs === source.mtimeMs) return;
+  }
+  copyFileSync(from, `${to}.next`);
+  utimesSync(`${to}.next`, source.atime, source.mtime);
+  renameSync(`${to}.next`, to);
+}
+
+/**
+ * What the native stack's processes run, in their home: the workerd binary (npm's, which the
+ * stack's user cannot reach inside the checkout) and the watchdog, bundled into one file.
+ */
+function installPrograms(topology: Topology): void {
+  const written = renderedFiles(topology.output);
+  copyIfChanged(workerdBinary, written.workerd);
+  buildSync({
+    entryPoints: [join(ROOT, "scripts/stack/watchdog.ts")],
+    outfile: written.watchdog,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "error",
+  });
+}
+
+/** Each worker's bundle (dist/<worker>), copied where its processes read it: replaced whole. */
+function installBundles(topology: Topology, workers: string[]): void {
+  for (const worker of workers) {
+    const copy = join(topology.output.bundles, worker);
+    rmSync(`${copy}.next`, { recursive: true, force: true });
+    cpSync(join(paths.dist, worker), `${copy}.next`, { recursive: true });
+    rmSync(copy, { recursive: true, force: true });
+    renameSync(`${copy}.next`, copy);
+  }
 }
 
 /**
@@ -302,7 +427,7 @@ export function renderAll(
   options: RenderOptions = {},
 ): void {
   const { where, output: out } = topology;
-  prepareFolders(out, topology.nginxWorkers);
+  prepareFolders(topology);
   const processes = workerProcesses(settings, where);
   const ofWorker = (worker: WorkerProcess["worker"]) =>
     processes.filter((p) => p.worker === worker);
@@ -319,11 +444,16 @@ export function renderAll(
         : addressOf(ofWorker(variant)[0]),
     ]),
   );
+  installBundles(topology, [...new Set(processes.map((p) => p.worker))]);
+  if (topology.programsInHome) installPrograms(topology);
   for (const process of processes) {
     const wrangler = readWranglerConfig(process.worker);
     const config = workerdConfig({
       worker: process.worker,
-      bundle: { here: join(paths.dist, process.worker), seenAt: join(where.dist, process.worker) },
+      bundle: {
+        here: join(out.bundles, process.worker),
+        seenAt: join(where.bundles, process.worker),
+      },
       configDir: where.workerdConfigs,
       trafficAddress: addressOf(process),
       opsAddress: `${topology.internalHost}:${process.opsPort}`,
@@ -346,7 +476,7 @@ export function renderAll(
     readFileSync(join(ROOT, "deployments/nginx/nginx.conf.template"), "utf8"),
     {
       USER_DIRECTIVE: topology.nginxWorkers
-        ? `user ${topology.nginxWorkers.user};`
+        ? `user ${topology.nginxWorkers.user} ${topology.nginxWorkers.group};`
         : "# No user directive: the stack runs as an ordinary user, and so do nginx's workers.",
       RUN_DIR: where.run,
       CERT_DIR: where.certs,
@@ -395,8 +525,9 @@ export function renderAll(
   const prometheus = renderTemplate(
     readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"),
     {
-      RULES_FILE: join(where.root, "deployments/prometheus/rules.yml"),
-      ROLLOUT_RULES_FILE: join(where.root, "deployments/prometheus/rollout-rules.yml"),
+      RULES_FILES: PROMETHEUS_RULES.map(
+        (file) => `  - ${join(renderedFiles(where).prometheusConfig, file)}`,
+      ).join("\n"),
       SCRAPE_JOBS: [
         job("nginx", [`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
         ...(["gateway", ...VARIANTS] as const).map((worker) =>
@@ -409,4 +540,10 @@ export function renderAll(
     },
   );
   writeFileSync(written.prometheus, prometheus);
+  for (const file of PROMETHEUS_RULES)
+    copyFileSync(join(ROOT, "deployments/prometheus", file), join(written.prometheusConfig, file));
+  if (topology.stackUser) {
+    for (const dir of [out.workerdConfigs, written.prometheusConfig])
+      chownTree(dir, topology.stackUser);
+  }
 }

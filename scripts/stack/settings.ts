@@ -15,6 +15,9 @@ export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 /** One folder a model version. */
 export const MODEL_VERSIONS = join(ROOT, "model/versions");
 
+/** How a checkout is told apart in folders that every checkout shares (/run, /var/lib). */
+const checkoutId = (root: string) => createHash("sha256").update(root).digest("hex").slice(0, 12);
+
 /**
  * Where the native stack's sockets, PID files and nginx's temporary files live: outside the
  * checkout, so that nginx's unprivileged workers reach them however closed the checkout's folders
@@ -26,9 +29,19 @@ export function runtimeDirectory(
   uid = process.getuid?.() ?? 0,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const checkout = createHash("sha256").update(root).digest("hex").slice(0, 12);
   const base = uid === 0 ? "/run" : (env.XDG_RUNTIME_DIR ?? env.TMPDIR ?? "/tmp");
-  return join(base, `fortress-edge-${uid}-${checkout}`);
+  return join(base, `fortress-edge-${uid}-${checkoutId(root)}`);
+}
+
+/**
+ * Where the stack's unprivileged processes find what they read and write (their configs, bundles
+ * and binary, the Durable Objects' and Prometheus's storage). Started as root, they run as the
+ * stack's own user, who cannot enter a checkout that is a 0700 folder of root's: so under
+ * /var/lib, one folder per checkout. Otherwise they run as the user who started them, in the
+ * checkout's state folder.
+ */
+export function stackHome(root: string, uid = process.getuid?.() ?? 0): string {
+  return uid === 0 ? join("/var/lib", `fortress-edge-${checkoutId(root)}`) : join(root, ".state");
 }
 
 /** What the stack reads of a wrangler.toml. */
@@ -59,16 +72,28 @@ export function readWranglerConfig(worker: WorkerName): WranglerConfig {
   ) as unknown as WranglerConfig;
 }
 
-/** Where everything is, for a checkout at `root` whose generated state lives in `state`. */
-export function stackPaths(root: string, state = join(root, ".state"), run = join(state, "run")) {
+/**
+ * Where everything is, for a checkout at `root` whose generated state lives in `state`, runtime
+ * files in `run`, and its processes' own files in `home`.
+ */
+export function stackPaths(
+  root: string,
+  state = join(root, ".state"),
+  run = join(state, "run"),
+  home = state,
+) {
   return {
     root,
     state,
     run,
+    home,
     logs: join(state, "logs"),
-    workerdConfigs: join(state, "workerd"),
-    durableObjects: join(state, "durable-objects"),
-    prometheusData: join(state, "prometheus"),
+    workerdConfigs: join(home, "workerd"),
+    durableObjects: join(home, "durable-objects"),
+    prometheusData: join(home, "prometheus"),
+    /** The processes' copy of dist/ and of the programs they run (workerd, the watchdog). */
+    bundles: join(home, "dist"),
+    programs: join(home, "bin"),
     certs: join(root, "deployments/nginx/certs"),
     secrets: join(root, ".secrets"),
     credentials: join(root, ".secrets/credentials.env"),
@@ -80,7 +105,12 @@ export function stackPaths(root: string, state = join(root, ".state"), run = joi
 export type StackPaths = ReturnType<typeof stackPaths>;
 
 /** This checkout's paths. */
-export const paths = stackPaths(ROOT, join(ROOT, ".state"), runtimeDirectory(ROOT));
+export const paths = stackPaths(
+  ROOT,
+  join(ROOT, ".state"),
+  runtimeDirectory(ROOT),
+  stackHome(ROOT),
+);
 
 /** KEY=value lines; # comments and blank lines skipped. */
 export function parseEnvFile(text: string): Record<string, string> {
@@ -101,6 +131,10 @@ export interface Settings {
   prometheusPort: number;
   gatewayOpsPort: number;
   connectionsPerAddress: number;
+  /** Started as root: the system user the stack's processes run as, whose group is the stack's own. */
+  stackUser: string;
+  /** Started as root: the system user nginx's workers run as, in the stack's group. */
+  nginxWorkerUser: string;
   /** Each variant's (workers/manifest.ts), from its <NAME>_ settings. */
   variants: Record<Variant, VariantSettings>;
   /** The gateway's vars: wrangler.toml's, each overridable from the environment. */
@@ -182,6 +216,8 @@ export function loadSettings(
     prometheusPort: port("PROMETHEUS_PORT"),
     gatewayOpsPort: port("GATEWAY_OPS_PORT"),
     connectionsPerAddress: atLeastOne("CONNECTIONS_PER_ADDRESS"),
+    stackUser: value("STACK_USER"),
+    nginxWorkerUser: value("NGINX_WORKER_USER"),
     variants: Object.fromEntries(
       VARIANTS.map((variant) => [
         variant,

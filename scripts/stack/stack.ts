@@ -149,13 +149,15 @@ function supervisordRunning(): boolean {
 }
 
 /**
- * The system packages start needs: the Makefile's list is the one list, and its `system-packages`
- * target checks them (installing what is missing, as root), so a direct run checks the same.
+ * The system packages and users start needs: the Makefile's targets are their one list (they
+ * install what is missing, as root), so a direct run checks the same.
  */
 function checkTools(): void {
-  const check = spawnSync("make", ["--no-print-directory", "-s", "-C", ROOT, "system-packages"], {
-    encoding: "utf8",
-  });
+  const check = spawnSync(
+    "make",
+    ["--no-print-directory", "-s", "-C", ROOT, "system-packages", "stack-users"],
+    { encoding: "utf8" },
+  );
   if (check.status !== 0) throw new Error(`${(check.stdout + check.stderr).trim()}`);
 }
 
@@ -342,8 +344,9 @@ async function ensureSecrets(): Promise<void> {
 /** The native stack's configs, its secrets first: what start writes before it starts anything. */
 async function renderNative(settings: Settings, options: RenderOptions = {}): Promise<void> {
   await ensureSecrets();
-  renderAll(settings, nativeTopology(settings), options);
-  writeFileSync(rendered.supervisord, supervisordConfig(settings));
+  const topology = nativeTopology(settings);
+  renderAll(settings, topology, options);
+  writeFileSync(rendered.supervisord, supervisordConfig(settings, topology));
   // supervisord opens its own log before it sets its umask: made here first, its user's alone.
   appendFileSync(rendered.supervisordLog, "", { mode: 0o600 });
 }

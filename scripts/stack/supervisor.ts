@@ -1,9 +1,6 @@
 /** supervisorctl against the native stack's supervisord, for the stack script, tests and bench. */
-import { execFile, spawnSync } from "node:child_process";
-import { promisify } from "node:util";
+import { spawnSync } from "node:child_process";
 import { rendered } from "./render.ts";
-
-const execFileAsync = promisify(execFile);
 
 /**
  * Runs supervisorctl with the stack's config; its standard output, trimmed. An action that fails
@@ -35,21 +32,6 @@ export function supervisorctl(...args: string[]): string {
  */
 export function pidOf(program: string): number {
   return pidFrom(program, run(["pid", program]).said);
-}
-
-/**
- * pidOf without blocking the caller's event loop for supervisorctl's start (0.2-1 s here): the
- * watchdog's sentinels must go on noticing exits meanwhile.
- */
-export async function pidOfWithoutBlocking(program: string): Promise<number> {
-  // supervisorctl exits 7 for a program that is not running: an answer, which pidFrom refuses.
-  const { stdout, stderr } = await execFileAsync("supervisorctl", [
-    "-c",
-    rendered.supervisord,
-    "pid",
-    program,
-  ]).catch((failed: { stdout?: string; stderr?: string }) => failed);
-  return pidFrom(program, `${stdout ?? ""}${stderr ?? ""}`.trim());
 }
 
 function pidFrom(program: string, said: string): number {

@@ -15,12 +15,14 @@
  * superlance is not a Debian package and PyPI is out of reach, so `make setup` could not install it,
  * and nothing there shortens supervisord's reaping.
  *
+ * It imports nothing of the stack's: the stack runs it as one bundled file (render.ts), so that it
+ * runs as the stack's user, who may not enter the checkout.
+ *
  *   tsx scripts/stack/watchdog.ts SUPERVISOR_SOCKET gateway=9200 v1-0=9201 …
  */
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pidOfWithoutBlocking } from "./supervisor.ts";
 
 const PROBE_INTERVAL_MS = 1000;
 const PROBE_TIMEOUT_MS = 1000;
@@ -58,19 +60,40 @@ async function answers(port: number): Promise<boolean> {
 }
 
 /**
- * The program's PID now, or 0 when it has none (stopped, starting). Never blocking: a failed probe
- * usually means a process just died, the moment its sentinel must wake supervisord, and a
- * synchronous supervisorctl held every sentinel for as long as it ran (0.2-1 s here).
+ * One XML-RPC call to supervisord over its socket; the body of its answer ("" when it could not be
+ * reached). Hand-written: two calls with string arguments, not worth a client library. Never
+ * blocking, unlike supervisorctl (0.2-1 s of Python start here): a failed probe usually means a
+ * process just died, the moment its sentinel must wake supervisord.
  */
-async function currentPid(program: string): Promise<number> {
-  try {
-    return await pidOfWithoutBlocking(program);
-  } catch {
-    return 0;
-  }
+function callSupervisord(socketPath: string, method: string, ...args: string[]): Promise<string> {
+  const params = args
+    .map((arg) => `<param><value><string>${arg}</string></value></param>`)
+    .join("");
+  return new Promise((resolve) => {
+    const call = request(
+      { socketPath, path: "/RPC2", method: "POST", headers: { "Content-Type": "text/xml" } },
+      (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (body += chunk));
+        response.once("end", () => resolve(body));
+      },
+    );
+    call.once("error", () => resolve(""));
+    call.end(
+      `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params}</params></methodCall>`,
+    );
+  });
 }
 
-async function probeForever(processes: Watched[]): Promise<never> {
+/** The program's PID now, or 0 when it has none (stopped, starting, or supervisord did not say). */
+async function currentPid(supervisorSocket: string, program: string): Promise<number> {
+  const info = await callSupervisord(supervisorSocket, "supervisor.getProcessInfo", program);
+  const pid = info.match(/<name>pid<\/name>\s*<value>\s*<int>(\d+)<\/int>/)?.[1];
+  return pid === undefined ? 0 : Number(pid);
+}
+
+async function probeForever(processes: Watched[], supervisorSocket: string): Promise<never> {
   for (;;) {
     const started = Date.now();
     await Promise.all(
@@ -82,7 +105,7 @@ async function probeForever(processes: Watched[]): Promise<never> {
         }
         // Failures count for one process: one restarted meanwhile (by supervisord, or by hand)
         // starts from none, and the kill below can only reach the process that failed.
-        const pid = await currentPid(p.program);
+        const pid = await currentPid(supervisorSocket, p.program);
         p.failures = pid !== 0 && pid === p.failingPid ? p.failures + 1 : 1;
         p.failingPid = pid;
         if (p.failures < FAILURES_BEFORE_RESTART || pid === 0) return;
@@ -124,23 +147,10 @@ async function accepts(port: number): Promise<boolean> {
 
 /**
  * Any RPC makes supervisord's loop turn, and each turn reaps exited children and starts those
- * that should run. getState is the cheapest; its answer does not matter. A hand-written POST: the
- * one XML-RPC call of the stack, not worth a client library.
+ * that should run. getState is the cheapest; its answer does not matter.
  */
-function wakeSupervisord(socketPath: string): Promise<void> {
-  return new Promise((resolve) => {
-    const call = request(
-      { socketPath, path: "/RPC2", method: "POST", headers: { "Content-Type": "text/xml" } },
-      (response) => {
-        response.resume().once("end", resolve);
-      },
-    );
-    call.once("error", () => resolve());
-    call.end(
-      `<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName><params/></methodCall>`,
-    );
-  });
-}
+const wakeSupervisord = (socketPath: string) =>
+  callSupervisord(socketPath, "supervisor.getState").then(() => undefined);
 
 /** Sees a process die the moment the kernel closes its connections, and has supervisord act at once. */
 async function sentinel(p: Watched, supervisorSocket: string): Promise<never> {
@@ -177,4 +187,7 @@ const watched = programs.map((argument) => {
     watchedFrom: Date.now() + GRACE_MS,
   };
 });
-await Promise.all([probeForever(watched), ...watched.map((p) => sentinel(p, supervisorSocket!))]);
+await Promise.all([
+  probeForever(watched, supervisorSocket!),
+  ...watched.map((p) => sentinel(p, supervisorSocket!)),
+]);

@@ -207,11 +207,11 @@ const attacks: [string, () => Promise<void>][] = [
     "the sockets, PID files and state are reachable only by the stack's user and nginx's workers",
     async () => {
       const mode = (path: string) => statSync(path).mode & 0o7777;
-      // The runtime folder: the stack's user, and nginx's workers' group (as root) read and enter it.
+      // The runtime folder: the stack's user, and (as root) its group, nginx's workers', enter it.
       expect(mode(paths.run) & 0o007, paths.run).toBe(0);
       if (process.getuid?.() === 0)
         expect(statSync(paths.run).gid).toBe(
-          Number(execFileSync("id", ["-g", "www-data"], { encoding: "utf8" })),
+          Number(execFileSync("id", ["-g", settings.stackUser], { encoding: "utf8" })),
         );
       for (const p of processes) expect(mode(p.socket) & 0o007, p.socket).toBe(0);
       for (const entry of readdirSync(paths.run))

@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseEnvFile, ROOT, runtimeDirectory } from "../../scripts/stack/settings.ts";
+import { parseEnvFile, ROOT, runtimeDirectory, stackHome } from "../../scripts/stack/settings.ts";
 
 const execFile = promisify(execFileCallback);
 
@@ -125,6 +125,8 @@ function privateCopy(portOffset: number, owner?: Owner) {
     runtimeFolder: runtimeDirectory(checkout, owner?.uid, env),
     async remove() {
       await stack("stop").catch(() => undefined);
+      // As root, its processes' storage is outside the checkout (it outlives a stop, not the copy).
+      rmSync(stackHome(checkout, owner?.uid), { recursive: true, force: true });
       rmSync(parent, { recursive: true, force: true });
     },
   };
