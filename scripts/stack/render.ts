@@ -41,7 +41,7 @@ import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
 import { workerdConfig } from "./workerd-config.ts";
 import { PROBLEM_TITLES } from "../../workers/shared/http/problem.ts";
 import { MAX_BODY_BYTES } from "../../workers/shared/inference/prediction-contract.ts";
-import { PUBLIC_PATHS } from "../../workers/gateway/public-paths.ts";
+import { PUBLIC_PATHS, PUBLIC_ROUTES } from "../../workers/gateway/public-paths.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
 /** The rule files of deployments/prometheus that Prometheus loads. */
@@ -414,6 +414,58 @@ function installBundles(topology: Topology, workers: string[]): void {
 export const poolReadTimeoutMs = (settings: Settings) =>
   Math.floor(Number(settings.gatewayVars.UPSTREAM_TIMEOUT_MS) * 0.4);
 
+/**
+ * nginx's per-address limit on the gateway's rate-limited routes is this many times the gateway's
+ * own rate and burst: a client that sends a few times its limit (20 requests at once against a
+ * burst of 5) still gets the gateway's 429 with its RateLimit headers; only a flood far past it
+ * is stopped at nginx, before it costs the gateway's isolate anything.
+ */
+export const NGINX_API_LIMIT_FACTOR = 4;
+
+/** nginx's per-address limit on /predict and /feedback, as requests a minute (nginx takes whole numbers; the end-to-end stack's gateway allows 0.02 a second). */
+export function apiLimit(settings: Settings): { rate: string; burst: number } {
+  const { RATE_LIMIT_RPS, RATE_LIMIT_BURST } = settings.gatewayVars;
+  return {
+    rate: `${Math.ceil(Number(RATE_LIMIT_RPS) * 60 * NGINX_API_LIMIT_FACTOR)}r/m`,
+    burst: NGINX_API_LIMIT_FACTOR * Number(RATE_LIMIT_BURST),
+  };
+}
+
+/** What nginx's public server adds to every answer, at `indent` spaces. */
+const frontHeaders = (indent: number) =>
+  ['add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;']
+    .map((line) => `${" ".repeat(indent)}${line}`)
+    .join("\n");
+
+/** One nginx location a public path, by its kind (workers/gateway/public-paths.ts). */
+function publicLocations(settings: Settings): string {
+  const publicLimit = `limit_req zone=public burst=${settings.publicBurstPerAddress} nodelay;`;
+  const directives = {
+    limited: [`limit_req zone=api burst=${apiLimit(settings).burst} nodelay;`],
+    open: [publicLimit],
+    // A minute at most, whatever the gateway's Cache-Control says, so a new deployment shows soon;
+    // one request at a time fills it, and a stale copy stands in while the gateway restarts.
+    static: [
+      publicLimit,
+      "proxy_cache static;",
+      "proxy_cache_key $uri$takes_gzip;",
+      "proxy_ignore_headers Cache-Control Expires Vary;",
+      "proxy_cache_valid 200 1m;",
+      "proxy_cache_lock on;",
+      "proxy_cache_use_stale error timeout updating http_502 http_503 http_504;",
+      "proxy_cache_background_update on;",
+      // A cached answer carries the request id of the request that filled the cache: each gets its own.
+      "proxy_hide_header X-Request-Id;",
+      "add_header X-Request-Id $forwarded_request_id always;",
+      frontHeaders(0),
+    ],
+  };
+  return PUBLIC_PATHS.map(
+    (path) =>
+      `        location = ${path} {\n${[...directives[PUBLIC_ROUTES[path]], "proxy_pass http://gateway;"].map((d) => `            ${d}`).join("\n")}\n        }`,
+  ).join("\n");
+}
+
 export interface RenderOptions {
   /** make bench's extra nginx location. */
   benchmark?: boolean;
@@ -486,9 +538,12 @@ export function renderAll(
       CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
       STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
       GATEWAY_ADDR: `unix:${gateway!.socket}`,
-      PUBLIC_LOCATIONS: PUBLIC_PATHS.map(
-        (path) => `        location = ${path} { proxy_pass http://gateway; }`,
-      ).join("\n"),
+      PUBLIC_LOCATIONS: publicLocations(settings),
+      FRONT_HEADERS: frontHeaders(8),
+      FRONT_HEADERS_IN_LOCATION: frontHeaders(12),
+      PUBLIC_RATE: String(settings.publicRatePerAddress),
+      PUBLIC_BURST: String(settings.publicBurstPerAddress),
+      API_RATE: apiLimit(settings).rate,
       PUBLIC_PATHS: `${PUBLIC_PATHS.slice(0, -1).join(", ")} and ${PUBLIC_PATHS.at(-1)}`,
       MAX_BODY_KIB: String(MAX_BODY_BYTES / 1024),
       VARIANT_POOLS: pools

@@ -131,6 +131,9 @@ export interface Settings {
   prometheusPort: number;
   gatewayOpsPort: number;
   connectionsPerAddress: number;
+  /** Requests a second, and at once, one address may send to the public pages. */
+  publicRatePerAddress: number;
+  publicBurstPerAddress: number;
   /** Started as root: the system user the stack's processes run as, whose group is the stack's own. */
   stackUser: string;
   /** Started as root: the system user nginx's workers run as, in the stack's group. */
@@ -216,6 +219,8 @@ export function loadSettings(
     prometheusPort: port("PROMETHEUS_PORT"),
     gatewayOpsPort: port("GATEWAY_OPS_PORT"),
     connectionsPerAddress: atLeastOne("CONNECTIONS_PER_ADDRESS"),
+    publicRatePerAddress: atLeastOne("PUBLIC_RATE_PER_ADDRESS"),
+    publicBurstPerAddress: atLeastOne("PUBLIC_BURST_PER_ADDRESS"),
     stackUser: value("STACK_USER"),
     nginxWorkerUser: value("NGINX_WORKER_USER"),
     variants: Object.fromEntries(

@@ -5,10 +5,11 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { certificate } from "../../scripts/stack/secrets.ts";
 import { paths, poolSocketOf, pooled, workerProcesses } from "../../scripts/stack/settings.ts";
@@ -115,6 +116,73 @@ function slowPost(from: string): Promise<{ socket: TLSSocket; firstAnswer: Promi
     });
     socket.on("error", reject);
   });
+}
+
+/**
+ * GETs of the public pages (/health, /openapi.json, /docs, in turn) from `addresses` new client
+ * addresses, each over `connectionsEach` kept-alive connections, for `ms`: in a thread of its
+ * own, so that reading the answers does not delay the signed-in client it is measured against.
+ * How many answers of each status it got.
+ */
+async function publicPagesFlood(addresses: number, connectionsEach: number, ms: number) {
+  const code = `
+    const { workerData, parentPort } = require("node:worker_threads");
+    const https = require("node:https");
+    const { port, ca, addresses, connectionsEach, ms } = workerData;
+    const paths = ["/health", "/openapi.json", "/docs"];
+    const statuses = {};
+    const until = Date.now() + ms;
+    const loop = (agent, localAddress, i) => new Promise((done) => {
+      const next = (n) => {
+        if (Date.now() > until) return done();
+        https.get({ host: "127.0.0.1", port, path: paths[n % 3], agent, localAddress, ca,
+          servername: "localhost", headers: { "Accept-Encoding": "gzip" } }, (res) => {
+          statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+          res.resume().on("end", () => next(n + 1));
+        }).on("error", () => { statuses.error = (statuses.error ?? 0) + 1; next(n + 1); });
+      };
+      next(i);
+    });
+    Promise.all(addresses.flatMap((from) => {
+      const agent = new https.Agent({ keepAlive: true, maxSockets: connectionsEach });
+      return Array.from({ length: connectionsEach }, (_, i) => loop(agent, from, i));
+    })).then(() => parentPort.postMessage(statuses));
+  `;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: {
+      port: settings.httpsPort,
+      ca: ca.toString(),
+      addresses: Array.from({ length: addresses }, freshClient),
+      connectionsEach,
+      ms,
+    },
+  });
+  try {
+    return await new Promise<Record<string, number>>((resolve, reject) =>
+      worker.once("message", resolve).once("error", reject),
+    );
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Opens `count` TCP connections from `from` to the public port, each kept open doing nothing (or, with `tls`, after the handshake). */
+async function idleConnections(from: string, count: number, tls: boolean): Promise<Socket[]> {
+  const opened: Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    opened.push(
+      await new Promise<Socket>((resolve, reject) => {
+        const tcp = netConnect({ host: "127.0.0.1", port: settings.httpsPort, localAddress: from });
+        tcp.once("error", reject);
+        if (!tls) return tcp.once("connect", () => resolve(tcp));
+        const secure = connect({ socket: tcp, ca, servername: "localhost" }, () => resolve(secure));
+        secure.once("error", reject);
+      }),
+    );
+  }
+  for (const socket of opened) socket.on("error", () => {});
+  return opened;
 }
 
 const attacks: [string, () => Promise<void>][] = [
@@ -240,6 +308,54 @@ const attacks: [string, () => Promise<void>][] = [
         expect(refused).toHaveLength(10);
         for (const answer of refused) expect(answer).toMatch(/^HTTP\/1\.1 429 /);
         expect((await predict("I get in", { from: freshClient() })).status).toBe(200);
+      } finally {
+        for (const socket of open) socket.destroy();
+      }
+    },
+  ],
+  [
+    "a flood of GETs on the public pages from ten addresses leaves a signed-in client's p90 within 3x of its baseline",
+    async () => {
+      expect((await predict("signing in")).status).toBe(200);
+      const baselineMs: number[] = [];
+      for (let i = 0; i < 20; i++) baselineMs.push((await signedIn()).ms);
+      const floodMs = 8000;
+      const flood = publicPagesFlood(10, 8, floodMs);
+      await sleep(500);
+      const duringMs: number[] = [];
+      const statuses: number[] = [];
+      const ends = Date.now() + floodMs - 1000;
+      while (Date.now() < ends) {
+        const { status, ms } = await signedIn();
+        statuses.push(status);
+        duringMs.push(ms);
+        await sleep(50);
+      }
+      const answered = await flood;
+      // The flood was served (nginx's cache) or refused (its per-address limit), never waited for.
+      expect(answered["429"], JSON.stringify(answered)).toBeGreaterThan(0);
+      expect(answered.error ?? 0, JSON.stringify(answered)).toBe(0);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      expect(duringMs.length).toBeGreaterThanOrEqual(20);
+      expect(
+        percentile(duringMs, 90),
+        `signed-in p90 during the flood (${duringMs.length} requests) against its baseline ${percentile(baselineMs, 90)} ms; flood answers ${JSON.stringify(answered)}`,
+      ).toBeLessThanOrEqual(3 * percentile(baselineMs, 90));
+    },
+  ],
+  [
+    "3,000 idle TCP connections from one address and 1,000 idle TLS ones from another leave a new client its prediction within 2 s",
+    async () => {
+      const open: Socket[] = [];
+      try {
+        open.push(...(await idleConnections(freshClient(), 3000, false)));
+        open.push(...(await idleConnections(freshClient(), 1000, true)));
+        const started = Date.now();
+        const { status } = await predict("I still get in", { from: freshClient() });
+        expect(status).toBe(200);
+        expect(Date.now() - started).toBeLessThan(2000);
+        // nginx freed idle connections for it, so it still held what it could.
+        expect(open.filter((s) => !s.destroyed).length).toBeGreaterThan(0);
       } finally {
         for (const socket of open) socket.destroy();
       }

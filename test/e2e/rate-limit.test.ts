@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiLimit } from "../../scripts/stack/render.ts";
 import { freshClient, predict, settings } from "./client.ts";
 
 describe("rate limit per client IP, through nginx", () => {
@@ -19,6 +20,26 @@ describe("rate limit per client IP, through nginx", () => {
       expect(Number(reply.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     }
     expect((await predict("hello", { from: freshClient() })).status).toBe(200);
+  });
+
+  it("answers a client past its limit with the gateway's 429 and RateLimit headers, and only a flood past nginx's burst (four times the gateway's) with nginx's own 429", async () => {
+    const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
+    const nginxBurst = apiLimit(settings).burst;
+    const client = freshClient();
+    const replies = await Promise.all(
+      Array.from({ length: nginxBurst + 10 }, () => predict("hello", { from: client })),
+    );
+    const limited = replies.filter((r) => r.status === 429);
+    const byGateway = limited.filter((r) => r.headers["ratelimit-policy"] !== undefined);
+    const byNginx = limited.filter((r) => r.json().detail.includes("from this address"));
+    expect(replies.filter((r) => r.status === 200).length).toBe(burst);
+    // nginx lets its burst and one more through, as limit_req does.
+    expect(byGateway.length).toBe(nginxBurst + 1 - burst);
+    expect(byNginx.length).toBe(replies.length - nginxBurst - 1);
+    for (const reply of byNginx) {
+      expect(reply.headers["content-type"]).toBe("application/problem+json");
+      expect(reply.headers["retry-after"]).toBe("1");
+    }
   });
 
   it("ignores a forged X-Forwarded-For or X-Real-IP", async () => {

@@ -1,6 +1,20 @@
 /**
- * The paths of the gateway's public app, in the order the docs list them: nginx passes these and
- * nothing else to the gateway, and its 404 names them (scripts/stack/render.ts). routes.test.ts
- * keeps the list equal to the app's own routes.
+ * The paths of the gateway's public app, in the order the docs list them, and how each is served:
+ * nginx passes these and nothing else to the gateway, its 404 names them, and each gets the
+ * front's treatment of its kind (scripts/stack/render.ts). routes.test.ts keeps the list equal to
+ * the app's own routes.
+ * - "limited": signed in and rate-limited per client by the gateway (nginx's per-address limit
+ *   sits above the gateway's, so that the gateway's 429 stays the contract);
+ * - "open": no sign-in (nginx limits it per address);
+ * - "static": changes only with a deployment (nginx caches it, and limits it per address).
  */
-export const PUBLIC_PATHS = ["/predict", "/feedback", "/health", "/openapi.json", "/docs"] as const;
+export const PUBLIC_ROUTES = {
+  "/predict": "limited",
+  "/feedback": "limited",
+  "/health": "open",
+  "/openapi.json": "static",
+  "/docs": "static",
+} as const;
+
+export type PublicPath = keyof typeof PUBLIC_ROUTES;
+export const PUBLIC_PATHS = Object.keys(PUBLIC_ROUTES) as PublicPath[];

@@ -5,13 +5,13 @@ import {
 } from "../../shared/testing/worker-under-test.ts";
 import { freshIp, postPredict } from "../test-support.ts";
 import app from "../index.ts";
-import { PUBLIC_PATHS } from "../public-paths.ts";
+import { PUBLIC_PATHS, type PublicPath } from "../public-paths.ts";
 
 describe("the gateway's other routes", () => {
   it("has exactly the public paths that nginx lets through (PUBLIC_PATHS), each answering a GET as it should", async () => {
     const routed = new Set(app.routes.map((route) => route.path).filter((path) => path !== "/*"));
     expect([...routed].sort()).toEqual([...PUBLIC_PATHS].sort());
-    const expected: Record<(typeof PUBLIC_PATHS)[number], number[]> = {
+    const expected: Record<PublicPath, number[]> = {
       "/predict": [405],
       "/feedback": [405],
       "/health": [200, 503],
