@@ -4,9 +4,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK := npx tsx scripts/stack/stack.ts
 # Debian packages the local stack runs (and the tests use: docker-compose only validates the file;
-# the font is the one make bench draws its chart with).
-APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl curl wrk docker-compose fonts-dejavu-core
-NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter supervisord openssl curl wrk docker-compose
+# chromium opens /docs in the end-to-end suite; the font is the one make bench draws its chart with).
+APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl curl wrk docker-compose chromium fonts-dejavu-core
+NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter supervisord openssl curl wrk docker-compose chromium
 NEEDED_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 help: ## list the commands

@@ -532,6 +532,7 @@ export function renderAll(
         : "# No user directive: the stack runs as an ordinary user, and so do nginx's workers.",
       RUN_DIR: where.run,
       CERT_DIR: where.certs,
+      NGINX_DIR: join(where.root, "deployments/nginx"),
       BIND_ADDR: topology.bindAddr,
       HTTP_PORT: String(settings.httpPort),
       HTTPS_PORT: String(settings.httpsPort),

@@ -10,6 +10,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { secureHeaders } from "hono/secure-headers";
 import { problemResponse } from "../shared/http/problem.ts";
 import { metricsResponse } from "../shared/http/metrics.ts";
 import type { AppContext, GatewayEnv } from "./app-context.ts";
@@ -46,6 +47,25 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
   const clientIp = (c: AppContext) => c.req.header(config.clientIpHeader) ?? "unknown";
 
   app.use(requestId());
+  // No answer of the API is to be sniffed as anything but its Content-Type. The rest of hono's set
+  // is off: HSTS is the front's (nginx, Cloudflare's edge), /docs sets its own policy (routes/docs.ts),
+  // and each header costs every prediction a little.
+  app.use(
+    secureHeaders({
+      xContentTypeOptions: true,
+      crossOriginResourcePolicy: false,
+      crossOriginOpenerPolicy: false,
+      originAgentCluster: false,
+      referrerPolicy: false,
+      strictTransportSecurity: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xFrameOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+      removePoweredBy: false,
+    }),
+  );
   app.use(
     observe({
       // The request metrics are /predict's: health checks and the docs do not drown its figures.

@@ -19,6 +19,29 @@ interface DocsPage {
   html: Uint8Array;
   gzip: Uint8Array;
   etag: string;
+  contentSecurityPolicy: string;
+}
+
+/** A CSP source for an inline element: the SHA-256 of its text. */
+const hashSource = (text: string) =>
+  `'sha256-${btoa(String.fromCharCode(...sha256(new TextEncoder().encode(text))))}'`;
+
+/**
+ * What the page may do: run its two inline scripts and its inline style (by their hashes, so an
+ * injected script cannot run), fetch /openapi.json and send the "try it out" requests to this
+ * origin, show Swagger UI's inline SVG images; nothing else, and never inside a frame.
+ */
+function contentSecurityPolicy(scripts: string[], styles: string[]): string {
+  return [
+    "default-src 'none'",
+    `script-src ${scripts.map(hashSource).join(" ")}`,
+    `style-src ${styles.map(hashSource).join(" ")}`,
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
 }
 
 let page: DocsPage | undefined;
@@ -32,12 +55,13 @@ let page: DocsPage | undefined;
  */
 async function docsPage(): Promise<DocsPage> {
   if (page) return page;
+  const start = 'SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui" });';
   const html = new TextEncoder().encode(`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>${OPENAPI_INFO.title}</title><style>${swaggerUiCss}</style></head>
+<head><meta charset="utf-8"><title>${OPENAPI_INFO.title}</title><link rel="icon" href="data:,"><style>${swaggerUiCss}</style></head>
 <body><div id="swagger-ui"></div>
 <script>${swaggerUiBundle}</script>
-<script>SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui" });</script>
+<script>${start}</script>
 </body>
 </html>`);
   const gzip = new Uint8Array(
@@ -45,14 +69,20 @@ async function docsPage(): Promise<DocsPage> {
       new Blob([html]).stream().pipeThrough(new CompressionStream("gzip")),
     ).arrayBuffer(),
   );
-  page = { html, gzip, etag: `"${bytesToHex(sha256(html)).slice(0, 32)}"` };
+  page = {
+    html,
+    gzip,
+    etag: `"${bytesToHex(sha256(html)).slice(0, 32)}"`,
+    contentSecurityPolicy: contentSecurityPolicy([swaggerUiBundle, start], [swaggerUiCss]),
+  };
   return page;
 }
 
 export async function docs(c: AppContext): Promise<Response> {
-  const { html, gzip, etag } = await docsPage();
+  const { html, gzip, etag, contentSecurityPolicy } = await docsPage();
   const headers: Record<string, string> = {
     ETag: etag,
+    "Content-Security-Policy": contentSecurityPolicy,
     "Cache-Control": CACHE_CONTROL,
     Vary: "Accept-Encoding",
   };

@@ -9,7 +9,6 @@ import {
   LABEL_HEADER,
   MODEL_VERSION_HEADER,
 } from "../../../shared/inference/prediction-contract.ts";
-import { PROBLEM_CONTENT_TYPE, problemResponse } from "../../../shared/http/problem.ts";
 import { MANIFEST, STABLE, VARIANTS, type Variant, type VariantSpec } from "../../../manifest.ts";
 import type { PredictionTokens } from "../../feedback/prediction-token.ts";
 import {
@@ -91,17 +90,9 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     const route = routeOf(c, options);
     const { variant } = route;
     c.set("variant", variant);
-    const upstream = await callVariant(c, route, sentence, options);
+    const response = await callVariant(c, route, sentence, options);
     // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
-    if (upstream.status >= 500) options.onUpstreamError?.(variant);
-    const response =
-      upstream.status >= 500 && upstream.headers.get("Content-Type") !== PROBLEM_CONTENT_TYPE
-        ? // Not ours to explain (e.g. nginx's 502 page): say it plainly.
-          problemResponse({
-            status: 502,
-            detail: `the ${variant} model failed (status ${upstream.status})`,
-          })
-        : upstream;
+    if (response.status >= 500) options.onUpstreamError?.(variant);
     // The client's headers are the gateway's to set: only these pass from the inference worker.
     const headers = new Headers({
       "Content-Type": response.headers.get("Content-Type") ?? "application/json",
@@ -123,6 +114,8 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
         iat: Math.floor(Date.now() / 1000),
       };
       headers.set(PREDICTION_TOKEN_HEADER, options.tokens.sign(claims));
+      // The token is the client's alone: no cache on the way keeps it.
+      headers.set("Cache-Control", "no-store");
       if (
         variant === STABLE &&
         options.shadowPercent > 0 &&

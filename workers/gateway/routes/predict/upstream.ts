@@ -1,7 +1,8 @@
 /**
  * The call to a variant: the gateway's request to its worker, bounded by a timeout, sent again when
- * a kept-alive connection fails at once, and answered with a problem when the variant cannot be
- * reached (503) or is too slow (504).
+ * a kept-alive connection fails at once, and answered with a problem of the gateway's own when the
+ * variant cannot be reached (503), is too slow (504) or answers with an error (502, or 503 when it
+ * says to retry).
  */
 import { PAYLOAD_HEADER } from "../../../shared/inference/prediction-contract.ts";
 import { problemResponse } from "../../../shared/http/problem.ts";
@@ -47,11 +48,23 @@ export async function callVariant(
       body: JSON.stringify({ sentence }),
       signal,
     });
+  const logFailure = (fields: Record<string, string | number>) =>
+    console.error(
+      JSON.stringify({
+        event: "upstream_error",
+        variant,
+        request_id: c.get("requestId"),
+        ...fields,
+      }),
+    );
   try {
     return await withTimeout(timeoutMs, async (signal) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await send(signal);
+          const answer = await send(signal);
+          if (answer.ok) return answer;
+          logFailure({ status: answer.status });
+          return failureOf(variant, answer);
         } catch (error) {
           // Kept-alive connections that the other side closed at that moment (nginx reloading, a
           // replica restarting) fail at once, and the pool may hold several: send again, up to
@@ -65,14 +78,7 @@ export async function callVariant(
       }
     });
   } catch (error) {
-    console.error(
-      JSON.stringify({
-        event: "upstream_error",
-        variant,
-        request_id: c.get("requestId"),
-        error: String(error),
-      }),
-    );
+    logFailure({ error: String(error) });
     if ((error as Error)?.name === "TimeoutError") {
       return problemResponse({
         status: 504,
@@ -84,4 +90,23 @@ export async function callVariant(
       { "Retry-After": "5" },
     );
   }
+}
+
+/**
+ * A variant's error answer in the gateway's words. Its body (a worker's problem, nginx's error page)
+ * may carry internal text: that is for the variant's own log, under the same request id, never
+ * for the client.
+ */
+async function failureOf(variant: Variant, answer: Response): Promise<Response> {
+  await answer.body?.cancel();
+  if (answer.status === 503) {
+    return problemResponse(
+      { status: 503, detail: `the ${variant} model is not available yet; retry shortly` },
+      { "Retry-After": answer.headers.get("Retry-After") ?? "5" },
+    );
+  }
+  return problemResponse({
+    status: 502,
+    detail: `the ${variant} model failed (status ${answer.status}); the request id is in its log`,
+  });
 }
