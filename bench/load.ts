@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dataPaths, readDataset } from "../model/training/dataset.ts";
 import type { PeerForm } from "./peer/peer.ts";
-import { NGINX_ACCESS_LOG, workerdBinary } from "../scripts/stack/render.ts";
+import { NGINX_ACCESS_LOG, workerdBinary, workerdConfigOf } from "../scripts/stack/render.ts";
 import { workerdConfig } from "../scripts/stack/workerd-config.ts";
 import { pidOf } from "../scripts/stack/supervisor.ts";
 import { readCredentials } from "../scripts/stack/secrets.ts";
@@ -204,7 +204,7 @@ export async function coldStartStack(): Promise<number> {
 
 /** One more stable-variant process, from spawn to its first 200, its traffic socket on a loopback port of its own. */
 export async function coldStartReplica(): Promise<number> {
-  const config = join(paths.workerdConfigs, `${stableProcesses(settings)[0]!.name}.capnp`);
+  const config = workerdConfigOf(paths, stableProcesses(settings)[0]!.name);
   const started = performance.now();
   const child = spawn(
     workerdBinary,

@@ -5,22 +5,13 @@
  * everything typechecked.
  */
 import { execFileSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
-import { parseEnvFile, readWranglerConfig, ROOT, runtimeDirectory, stackHome } from "./settings.ts";
+import { copyOfCheckout } from "./checkout-copy.ts";
+import { parseEnvFile, readWranglerConfig, runtimeDirectory, stackHome } from "./settings.ts";
 
 describe("the manifest", () => {
   it("names its variants as bindings and settings can be named (a lowercase letter, then letters and digits)", () => {
@@ -45,20 +36,7 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
   const inHome = (path: string) => join(stackHome(copy), path);
 
   beforeAll(() => {
-    copy = mkdtempSync(join(tmpdir(), "fortress-v3-"));
-    // The checkout as git sees it (tracked and new files), with its installed packages and built bundles.
-    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    })
-      .split("\0")
-      .filter(Boolean);
-    for (const file of files)
-      if (existsSync(join(ROOT, file)))
-        cpSync(join(ROOT, file), join(copy, file), { recursive: true, verbatimSymlinks: true });
-    symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
-    for (const worker of ["gateway", ...VARIANTS])
-      cpSync(join(ROOT, "dist", worker), join(copy, "dist", worker), { recursive: true });
+    copy = copyOfCheckout("fortress-v3-");
 
     // 1. Its folder: a wrangler.toml and an index.ts, as v2's.
     mkdirSync(join(copy, "workers/v3"));
@@ -113,12 +91,12 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
   it("renders a native stack that runs v3's replicas behind a pool of their own, binds the gateway to it and scrapes them, and that nginx and promtool accept", () => {
     run("npx", ["tsx", "scripts/stack/stack.ts", "render"]);
     for (const replica of ["v3-0", "v3-1"]) {
-      expect(existsSync(inHome(`workerd/${replica}.capnp`))).toBe(true);
+      expect(existsSync(inHome(`workerd/${replica}/workerd.capnp`))).toBe(true);
       expect(read(".state/supervisord.conf")).toMatch(
         new RegExp(`^\\[program:${replica}\\]$`, "m"),
       );
     }
-    expect(readFileSync(inHome("workerd/gateway.capnp"), "utf8")).toMatch(
+    expect(readFileSync(inHome("workerd/gateway/workerd.capnp"), "utf8")).toMatch(
       /name = "fortress-v3", external = \(address = "unix:[^"]+\/v3-pool\.sock"/,
     );
     const nginx = read(".state/nginx/nginx.conf");
@@ -141,7 +119,7 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
     run("npx", ["tsx", "scripts/stack/stack.ts", "compose"]);
     const compose = parseYaml(read("docker-compose.yml"));
     expect(compose.services["v3-1"].command.join(" ")).toContain(
-      "/app/.state/docker/workerd/v3-1.capnp",
+      "/app/.state/docker/workerd/v3-1/workerd.capnp",
     );
     expect(compose.services.render.environment).toContain("V3_MODEL");
     expect(run("docker-compose", ["config", "-q"])).toBe("");

@@ -22,8 +22,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { buildSync } from "esbuild";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
+import { IMAGE_USERS } from "./images.ts";
 import { localSecrets } from "./secrets.ts";
 import {
   paths,
@@ -58,11 +59,15 @@ export function renderTemplate(template: string, values: Record<string, string>)
   });
 }
 
-/** A user of the system, by name and ids. */
-export interface SystemUser {
-  name: string;
+/** A user and group, by their ids. */
+export interface Ids {
   uid: number;
   gid: number;
+}
+
+/** A user of the system, by name and ids. */
+export interface SystemUser extends Ids {
+  name: string;
 }
 
 export interface Topology {
@@ -76,13 +81,16 @@ export interface Topology {
    */
   stackUser: SystemUser | undefined;
   /**
+   * Who the processes run as, when not the renderer: what each reads and writes in the home is
+   * made theirs. Natively (started as root) the stack's user; in compose, each image's own user.
+   */
+  owners: { workers: Ids; prometheus: Ids } | undefined;
+  /**
    * The user nginx's workers run as, when its master runs as root, and the group, to which the
    * runtime folder is open (the stack's own). Undefined when the stack runs as an ordinary user:
    * nginx's workers are that user then.
    */
   nginxWorkers: { user: string; group: string; gid: number } | undefined;
-  /** The processes run their programs from the home (the native stack), not from an image. */
-  programsInHome: boolean;
   bindAddr: string;
   /** Host the processes' internal TCP ports listen on. */
   internalHost: string;
@@ -113,26 +121,33 @@ export function nativeTopology(settings: Settings): Topology {
     where: paths,
     output: paths,
     stackUser,
+    owners: stackUser && { workers: stackUser, prometheus: stackUser },
     nginxWorkers: stackUser && {
       user: systemUser(settings.nginxWorkerUser).name,
       group: stackUser.name,
       gid: stackUser.gid,
     },
-    programsInHome: true,
     bindAddr: settings.bindAddr,
     internalHost: "127.0.0.1",
     scrapeHost: () => "127.0.0.1",
   };
 }
 
-/** docker-compose.yml: one container per process, service names as host names. */
+/**
+ * docker-compose.yml: one container per process, service names as host names, each run as its
+ * image's own user (compose.ts), which the files it reads are given to.
+ */
 export const dockerTopology = (): Topology => ({
   where: stackPaths("/app", "/app/.state/docker"),
   output: stackPaths(ROOT, join(paths.state, "docker")),
   stackUser: undefined,
-  // The nginx image's own user (its default config names it; ours must too), by the ids the image gives it.
-  nginxWorkers: { user: "nginx", group: "nginx", gid: 101 },
-  programsInHome: false,
+  owners: { workers: IMAGE_USERS.workerd, prometheus: IMAGE_USERS.prometheus },
+  // The nginx image's own user (its default config names it; ours must too).
+  nginxWorkers: {
+    ...IMAGE_USERS.nginx,
+    user: IMAGE_USERS.nginx.name,
+    group: IMAGE_USERS.nginx.name,
+  },
   bindAddr: "0.0.0.0",
   internalHost: "0.0.0.0",
   scrapeHost: (program) => program,
@@ -155,6 +170,13 @@ export function renderedFiles(where: StackPaths) {
 
 /** This checkout's native stack. */
 export const rendered = renderedFiles(paths);
+
+/**
+ * A workerd process's config, in a folder of its own: a container mounts its own folder and sees
+ * no other process's secrets.
+ */
+export const workerdConfigOf = (where: StackPaths, process: string) =>
+  join(where.workerdConfigs, process, "workerd.capnp");
 
 /** The workerd binary from the workerd npm package (the same one wrangler and Miniflare use). */
 export const workerdBinary: string = createRequire(import.meta.url)("workerd").default;
@@ -193,7 +215,7 @@ export function programs(settings: Settings): Program[] {
   // start removes its own first (exec keeps the PID workerd's, for supervisord's signals).
   const workers = workerProcesses(settings).map((p) => ({
     name: p.name,
-    command: `/bin/sh -c "rm -f ${p.socket} && exec ${rendered.workerd} serve ${join(paths.workerdConfigs, `${p.name}.capnp`)}"`,
+    command: `/bin/sh -c "rm -f ${p.socket} && exec ${rendered.workerd} serve ${workerdConfigOf(paths, p.name)}"`,
     umask: GROUP_UMASK,
     priority: p.worker === "gateway" ? 20 : 10,
     // On TERM workerd stops answering, then waits for its open connections (nginx's idle
@@ -324,28 +346,23 @@ function privateFolder(
  * The folders of a render, with their modes. The state (configs with secrets, logs) is the
  * renderer's alone. In the home, what the processes run (workerd, the watchdog, the bundles) is
  * the renderer's, so that they cannot change their own code; their configs and storage are their
- * user's alone. The runtime folder (sockets, PID files, nginx's temporary files) is open to
+ * owners' alone. The runtime folder (sockets, PID files, nginx's temporary files) is open to
  * nginx's workers' group only, and setgid, so that each socket workerd makes there belongs to it.
  */
 function prepareFolders(topology: Topology): void {
-  const { output: out, stackUser, nginxWorkers } = topology;
+  const { output: out, stackUser, owners, nginxWorkers } = topology;
   const renderer = { uid: process.getuid?.() ?? 0 };
-  const processes = stackUser ?? renderer;
   privateFolder(out.state, 0o700);
   for (const dir of [out.logs, join(out.state, "nginx")]) privateFolder(dir, 0o700);
-  if (stackUser) {
-    privateFolder(out.home, 0o710, { uid: renderer.uid, gid: stackUser.gid });
-    for (const dir of [out.bundles, out.programs]) privateFolder(dir, 0o755, renderer);
-  } else {
-    for (const dir of [out.home, out.bundles, out.programs]) privateFolder(dir, 0o700);
-  }
-  for (const dir of [
-    out.workerdConfigs,
-    out.durableObjects,
-    out.prometheusData,
-    renderedFiles(out).prometheusConfig,
-  ])
-    privateFolder(dir, 0o700, processes);
+  // Natively the stack's user enters the home (its group); a container mounts its folders only.
+  if (stackUser) privateFolder(out.home, 0o710, { uid: renderer.uid, gid: stackUser.gid });
+  else privateFolder(out.home, 0o700);
+  for (const dir of [out.bundles, out.programs]) privateFolder(dir, owners ? 0o755 : 0o700);
+  const workers = owners?.workers ?? renderer;
+  const prometheus = owners?.prometheus ?? renderer;
+  for (const dir of [out.workerdConfigs, out.durableObjects]) privateFolder(dir, 0o700, workers);
+  for (const dir of [out.prometheusData, renderedFiles(out).prometheusConfig])
+    privateFolder(dir, 0o700, prometheus);
   // Every log is its user's alone (logs of an earlier stack may have been made 0644).
   for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
   // Each Durable Object namespace's folder, as workerd made it (an earlier stack made them 0777).
@@ -353,11 +370,11 @@ function prepareFolders(topology: Topology): void {
     if (entry.isDirectory()) chmodSync(join(out.durableObjects, entry.name), 0o700);
   }
   if (nginxWorkers === undefined) privateFolder(out.run, 0o700);
-  else privateFolder(out.run, 0o2750, { uid: processes.uid, gid: nginxWorkers.gid });
+  else privateFolder(out.run, 0o2750, { uid: workers.uid, gid: nginxWorkers.gid });
 }
 
 /** Everything under a folder, the folder included, given to `user`. */
-function chownTree(path: string, user: SystemUser): void {
+function chownTree(path: string, user: Ids): void {
   chownSync(path, user.uid, user.gid);
   for (const entry of readdirSync(path, { withFileTypes: true, recursive: true })) {
     const entryPath = join(entry.parentPath, entry.name);
@@ -378,21 +395,37 @@ function copyIfChanged(from: string, to: string): void {
 }
 
 /**
- * What the native stack's processes run, in their home: the workerd binary (npm's, which the
- * stack's user cannot reach inside the checkout) and the watchdog, bundled into one file.
+ * The workerd binary, copied into the home: its owners cannot reach npm's inside the checkout,
+ * and a container runs the one its render installed for its architecture.
  */
-function installPrograms(topology: Topology): void {
-  const written = renderedFiles(topology.output);
-  copyIfChanged(workerdBinary, written.workerd);
+function installWorkerd(topology: Topology): void {
+  copyIfChanged(workerdBinary, renderedFiles(topology.output).workerd);
+}
+
+/** The native stack's watchdog, bundled into one file in its home, for the same reason. */
+export function installWatchdog(): void {
   buildSync({
     entryPoints: [join(ROOT, "scripts/stack/watchdog.ts")],
-    outfile: written.watchdog,
+    outfile: rendered.watchdog,
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
     logLevel: "error",
   });
+}
+
+/** Where compose's Grafana finds its admin password: a folder that only its image's user reads. */
+export const grafanaSecretsOf = (out: StackPaths) => join(out.state, "grafana");
+
+/** A copy of Grafana's admin password (.secrets), given to the Grafana image's user. */
+export function installGrafanaPassword(topology: Topology, password: string): void {
+  const folder = grafanaSecretsOf(topology.output);
+  privateFolder(folder, 0o700, IMAGE_USERS.grafana);
+  const copy = join(folder, "admin-password");
+  copyFileSync(password, copy);
+  chownSync(copy, IMAGE_USERS.grafana.uid, IMAGE_USERS.grafana.gid);
+  chmodSync(copy, 0o400);
 }
 
 /** Each worker's bundle (dist/<worker>), copied where its processes read it: replaced whole. */
@@ -497,7 +530,7 @@ export function renderAll(
     ]),
   );
   installBundles(topology, [...new Set(processes.map((p) => p.worker))]);
-  if (topology.programsInHome) installPrograms(topology);
+  installWorkerd(topology);
   for (const process of processes) {
     const wrangler = readWranglerConfig(process.worker);
     const config = workerdConfig({
@@ -506,7 +539,7 @@ export function renderAll(
         here: join(out.bundles, process.worker),
         seenAt: join(where.bundles, process.worker),
       },
-      configDir: where.workerdConfigs,
+      configDir: dirname(workerdConfigOf(where, process.name)),
       trafficAddress: addressOf(process),
       opsAddress: `${topology.internalHost}:${process.opsPort}`,
       vars:
@@ -517,7 +550,9 @@ export function renderAll(
       serviceAddresses,
       durableObjectsDir: where.durableObjects,
     });
-    writeFileSync(join(out.workerdConfigs, `${process.name}.capnp`), config, { mode: 0o600 });
+    const file = workerdConfigOf(out, process.name);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, config, { mode: 0o600 });
   }
 
   const benchmarkLocations = options.benchmark
@@ -573,7 +608,9 @@ export function renderAll(
         .join("\n"),
     },
   );
-  writeFileSync(written.nginx, nginx);
+  // Read by nginx's master alone (root, or the user of an ordinary stack).
+  writeFileSync(written.nginx, nginx, { mode: 0o600 });
+  chmodSync(written.nginx, 0o600);
 
   // One job per worker (the gateway, each variant), a target per process; and nginx's exporter.
   const job = (name: string, targets: string[]) =>
@@ -598,8 +635,8 @@ export function renderAll(
   writeFileSync(written.prometheus, prometheus);
   for (const file of PROMETHEUS_RULES)
     copyFileSync(join(ROOT, "deployments/prometheus", file), join(written.prometheusConfig, file));
-  if (topology.stackUser) {
-    for (const dir of [out.workerdConfigs, written.prometheusConfig])
-      chownTree(dir, topology.stackUser);
+  if (topology.owners) {
+    chownTree(out.workerdConfigs, topology.owners.workers);
+    chownTree(written.prometheusConfig, topology.owners.prometheus);
   }
 }

@@ -98,13 +98,20 @@ export async function ensureCredentials(
   return wanted;
 }
 
-/** The HMAC key of the gateway's prediction tokens (FEEDBACK_SECRET), made once and kept. */
-export function ensureFeedbackSecret(): void {
-  const file = join(paths.secrets, "feedback-secret");
-  if (existsSync(file)) return;
+/** A random secret in .secrets/<name>, made once and kept; its path. */
+function ensureRandomSecret(name: string, bytes: number): string {
+  const file = join(paths.secrets, name);
+  if (existsSync(file)) return file;
   mkdirSync(paths.secrets, { recursive: true, mode: 0o700 });
-  writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  writeFileSync(file, randomBytes(bytes).toString("base64url"), { mode: 0o600 });
+  return file;
 }
+
+/** The HMAC key of the gateway's prediction tokens (FEEDBACK_SECRET). */
+export const ensureFeedbackSecret = () => ensureRandomSecret("feedback-secret", 32);
+
+/** The admin password of docker-compose's Grafana (its user is admin). */
+export const ensureGrafanaPassword = () => ensureRandomSecret("grafana-admin-password", 18);
 
 /** .secrets is its owner's alone, whatever made its files (an editor, `>>` under another umask). */
 function closeSecrets(): void {

@@ -17,9 +17,12 @@ import {
   ensureCertificate,
   ensureCredentials,
   ensureFeedbackSecret,
+  ensureGrafanaPassword,
 } from "./secrets.ts";
 import {
   dockerTopology,
+  installGrafanaPassword,
+  installWatchdog,
   nativeTopology,
   programs,
   renderAll,
@@ -346,16 +349,25 @@ async function renderNative(settings: Settings, options: RenderOptions = {}): Pr
   await ensureSecrets();
   const topology = nativeTopology(settings);
   renderAll(settings, topology, options);
+  installWatchdog();
   writeFileSync(rendered.supervisord, supervisordConfig(settings, topology));
   // supervisord opens its own log before it sets its umask: made here first, its user's alone.
   appendFileSync(rendered.supervisordLog, "", { mode: 0o600 });
 }
 
-/** The configs of docker-compose.yml's containers (its `render` service runs this). */
+/**
+ * The configs of docker-compose.yml's containers (its `render` service runs this, as root: each
+ * container's files are given to its image's user).
+ */
 async function renderDocker(): Promise<void> {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      "render-docker gives each container's files to its image's user: run it as root",
+    );
   await ensureSecrets();
   const topology = dockerTopology();
   renderAll(loadSettings(), topology);
+  installGrafanaPassword(topology, ensureGrafanaPassword());
   console.log(`rendered the docker-compose configs into ${topology.output}`);
 }
 

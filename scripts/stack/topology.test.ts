@@ -32,7 +32,7 @@ describe("docker-compose.yml", () => {
   it("serves each workerd container from the config rendered for it", () => {
     for (const process of workerProcesses(loadSettings({}))) {
       expect(compose.services[process.name].command.join(" ")).toContain(
-        `/app/.state/docker/workerd/${process.name}.capnp`,
+        `/app/.state/docker/workerd/${process.name}/workerd.capnp`,
       );
     }
   });
