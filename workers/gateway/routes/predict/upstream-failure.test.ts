@@ -3,42 +3,16 @@
  * variant's text. The variant here is a stand-in that answers as a failing inference worker or
  * nginx's pool would: the real ones cannot be made to fail this way on demand.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { problemResponse } from "../../../shared/http/problem.ts";
-import { createGateway } from "../../app.ts";
-import { parseGatewayConfig } from "../../config.ts";
-import { memoryStore } from "../../rate-limiter/limiter-store.ts";
-import { basicAuthHeader, freshIp, TEST_PASSWORD, TEST_USER } from "../../test-support.ts";
+import { gatewayWith, predictOn } from "../../test-gateway.ts";
 
 const INTERNAL = "TypeError: Cannot read properties of undefined at /srv/model/inference.ts:41";
 
 /** POST /predict on a gateway whose v1 answers every request with `answer()`. */
-async function predictWithV1Answering(answer: () => Response): Promise<Response> {
-  const config = parseGatewayConfig(env);
-  const { app } = createGateway(config, {
-    limiterStore: memoryStore(config.rateLimit),
-    apiUsers: env.API_USERS,
-    feedbackSecret: env.FEEDBACK_SECRET,
-  });
-  const ctx = createExecutionContext();
-  const response = await app.fetch(
-    new Request("http://gateway/predict", {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        "X-Real-IP": freshIp(),
-        Authorization: basicAuthHeader(TEST_USER, TEST_PASSWORD),
-      },
-      body: JSON.stringify({ sentence: "I love this!" }),
-    }),
-    { ...env, V1: { fetch: async () => answer() } as unknown as Fetcher },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const predictWithV1Answering = (answer: () => Response) =>
+  predictOn(gatewayWith(), { ...env, V1: { fetch: async () => answer() } as unknown as Fetcher });
 
 describe("a variant answering with an error", () => {
   it.each([
