@@ -44,14 +44,16 @@ export function composeFile(settings: Settings): string {
         image: IMAGES.workerd,
         user: IMAGE_USERS.workerd.name,
         working_dir: where.home,
-        // Its binary, its config (no other process's secrets), its worker's bundle; its sockets'
-        // folder; the gateway, its Durable Objects' storage.
+        // Its binary, its config (no other process's secrets), its worker's bundle; workerd's
+        // sockets' folder; the gateway, nginx's pools' sockets and its Durable Objects' storage.
         volumes: [
           mount(where.programs, "ro"),
           mount(dirname(workerdConfigOf(where, p.name)), "ro"),
           mount(join(where.bundles, p.worker), "ro"),
-          mount(where.run, "rw"),
-          ...(p.worker === "gateway" ? [mount(where.durableObjects, "rw")] : []),
+          ...(p.worker === "gateway"
+            ? [mount(where.run, "ro"), mount(where.durableObjects, "rw")]
+            : []),
+          mount(where.workerSockets, "rw"),
         ],
         // As under supervisord natively: the socket is made anew (a restarted container finds the
         // old one, which workerd cannot bind), open to its folder's group (the nginx image's

@@ -114,10 +114,19 @@ describe.runIf(asRoot)("docker-compose's containers, as their images' users", ()
     const bySomeWorkerd = needs.connects.filter((p) => !pools.includes(p));
     const byNginx = needs.connects.filter((p) => pools.includes(p));
     const node = process.execPath;
+    /** Where a path the container sees is on this machine, by the volume that holds it. */
+    const onHost = (seenAt: string) => {
+      const volume = volumes
+        .filter(({ target }) => seenAt.startsWith(`${target}/`))
+        .sort((a, b) => b.target.length - a.target.length)[0]!;
+      return join(volume.source, relative(volume.target, seenAt));
+    };
+    // Made where its maker sees it: nginx's in its own container (here, the folder on this
+    // machine, which a read-only mount of this container's does not let it write), workerd's in theirs.
     const listen = (as: string, mode: string, paths: string[]) =>
       paths.length === 0
         ? ""
-        : `${as} ${node} -e '${LISTENER}' "${mode}" ${paths.map((p) => `"$R${p}"`).join(" ")} > "$R/.ready-${mode || "w"}" & sleep 0.05; until [ -s "$R/.ready-${mode || "w"}" ]; do sleep 0.05; done`;
+        : `${as} ${node} -e '${LISTENER}' "${mode}" ${paths.map((p) => `"${mode ? onHost(p) : `$R${p}`}"`).join(" ")} > "$R/.ready-${mode || "w"}" & sleep 0.05; until [ -s "$R/.ready-${mode || "w"}" ]; do sleep 0.05; done`;
     const workerd = IMAGE_USERS.workerd;
     const script = [
       "set -e",
@@ -183,7 +192,7 @@ describe.runIf(asRoot)("docker-compose's containers, as their images' users", ()
           workerdConfigOf(where, name),
           ...filesUnder(join(where.bundles, worker)),
         ],
-        writes: [where.run, ...(worker === "gateway" ? [where.durableObjects] : [])],
+        writes: [where.workerSockets, ...(worker === "gateway" ? [where.durableObjects] : [])],
         connects,
       };
       expect(walk(name, needs)).toEqual(nothingAmiss);

@@ -4,15 +4,19 @@
  * this machine (.state/), or docker-compose.yml's containers (.state/docker/, the checkout mounted
  * at /app). Both use unix sockets for the internal hops (in compose, on the shared mount).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
+  closeSync,
   copyFileSync,
   cpSync,
   existsSync,
+  fchmodSync,
+  fchownSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -20,6 +24,7 @@ import {
   statSync,
   utimesSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { buildSync } from "esbuild";
 import { dirname, join } from "node:path";
@@ -42,7 +47,7 @@ import { bindingOf, VARIANTS } from "../../workers/manifest.ts";
 import { workerdConfig } from "./workerd-config.ts";
 import { PROBLEM_TITLES } from "../../workers/shared/http/problem.ts";
 import { MAX_BODY_BYTES } from "../../workers/shared/inference/prediction-contract.ts";
-import { PUBLIC_PATHS, PUBLIC_ROUTES } from "../../workers/gateway/public-paths.ts";
+import { PUBLIC_PATHS, PUBLIC_ROUTES, TAKES_GZIP } from "../../workers/gateway/public-paths.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
 /** The rule files of deployments/prometheus that Prometheus loads. */
@@ -65,9 +70,10 @@ export interface Ids {
   gid: number;
 }
 
-/** A user of the system, by name and ids. */
+/** A user of the system, by name and ids, with its primary group's name. */
 export interface SystemUser extends Ids {
   name: string;
+  group: string;
 }
 
 export interface Topology {
@@ -101,9 +107,9 @@ export interface Topology {
 /** A user from the system's user database; make setup (as root) creates the stack's. */
 function systemUser(name: string): SystemUser {
   const id = (flag: string) =>
-    Number(execFileSync("id", [flag, name], { encoding: "utf8", stdio: "pipe" }).trim());
+    execFileSync("id", [flag, name], { encoding: "utf8", stdio: "pipe" }).trim();
   try {
-    return { name, uid: id("-u"), gid: id("-g") };
+    return { name, uid: Number(id("-u")), gid: Number(id("-g")), group: id("-gn") };
   } catch {
     throw new Error(`there is no user ${name}: run make setup as root, which creates it`);
   }
@@ -124,7 +130,7 @@ export function nativeTopology(settings: Settings): Topology {
     owners: stackUser && { workers: stackUser, prometheus: stackUser },
     nginxWorkers: stackUser && {
       user: systemUser(settings.nginxWorkerUser).name,
-      group: stackUser.name,
+      group: stackUser.group,
       gid: stackUser.gid,
     },
     bindAddr: settings.bindAddr,
@@ -303,7 +309,7 @@ ${runAs(p)}${p.output ? `redirect_stderr=false\n${log("stdout", p.output.stdout)
 [unix_http_server]
 file=${rendered.supervisorSocket}
 chmod=0700
-${stackUser ? `; The watchdog (the stack's user) wakes supervisord through it.\nchown=${stackUser.name}:${stackUser.name}\n` : ""}
+${stackUser ? `; The watchdog (the stack's user) wakes supervisord through it.\nchown=${stackUser.name}:${stackUser.group}\n` : ""}
 [supervisord]
 umask=${PRIVATE_UMASK}
 logfile=${rendered.supervisordLog}
@@ -344,42 +350,68 @@ function privateFolder(
 
 /**
  * The folders of a render, with their modes. The state (configs with secrets, logs) is the
- * renderer's alone. In the home, what the processes run (workerd, the watchdog, the bundles) is
- * the renderer's, so that they cannot change their own code; their configs and storage are their
- * owners' alone. The runtime folder (sockets, PID files, nginx's temporary files) is open to
- * nginx's workers' group only, and setgid, so that each socket workerd makes there belongs to it.
+ * renderer's alone. In the home, what the processes run (workerd, the watchdog, the bundles) and
+ * Prometheus's config (no secret) are the renderer's, so that the processes cannot change them;
+ * each workerd process's config folder and the storage are their owners' alone. The runtime
+ * folder (PID files, supervisord's and nginx's pools' sockets, nginx's temporary files) is the
+ * renderer's, open to the stack's group; workerd's sockets are in a folder of the workers' own in
+ * it, open to nginx's workers' group, setgid so that each socket workerd makes belongs to it.
+ * The renderer (root) never writes into a folder another user can write, nor follows a link there.
  */
-function prepareFolders(topology: Topology): void {
+function prepareFolders(topology: Topology, processes: WorkerProcess[]): void {
   const { output: out, stackUser, owners, nginxWorkers } = topology;
   const renderer = { uid: process.getuid?.() ?? 0 };
   privateFolder(out.state, 0o700);
   for (const dir of [out.logs, join(out.state, "nginx")]) privateFolder(dir, 0o700);
-  // Natively the stack's user enters the home (its group); a container mounts its folders only.
-  if (stackUser) privateFolder(out.home, 0o710, { uid: renderer.uid, gid: stackUser.gid });
-  else privateFolder(out.home, 0o700);
-  for (const dir of [out.bundles, out.programs]) privateFolder(dir, owners ? 0o755 : 0o700);
-  const workers = owners?.workers ?? renderer;
-  const prometheus = owners?.prometheus ?? renderer;
-  for (const dir of [out.workerdConfigs, out.durableObjects]) privateFolder(dir, 0o700, workers);
-  for (const dir of [out.prometheusData, renderedFiles(out).prometheusConfig])
-    privateFolder(dir, 0o700, prometheus);
-  // Every log is its user's alone (logs of an earlier stack may have been made 0644).
-  for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
-  // Each Durable Object namespace's folder, as workerd made it (an earlier stack made them 0777).
-  for (const entry of readdirSync(out.durableObjects, { withFileTypes: true })) {
-    if (entry.isDirectory()) chmodSync(join(out.durableObjects, entry.name), 0o700);
+  if (!owners) {
+    for (const dir of [
+      out.home,
+      out.bundles,
+      out.programs,
+      out.workerdConfigs,
+      out.durableObjects,
+      out.prometheusData,
+      renderedFiles(out).prometheusConfig,
+      ...processes.map((p) => dirname(workerdConfigOf(out, p.name))),
+      out.run,
+      out.workerSockets,
+    ])
+      privateFolder(dir, 0o700);
+    return;
   }
-  if (nginxWorkers === undefined) privateFolder(out.run, 0o700);
-  else privateFolder(out.run, 0o2750, { uid: workers.uid, gid: nginxWorkers.gid });
+  // Natively the stack's user enters the home and the runtime folder by its group; a container
+  // mounts the folders it needs, whatever their parents.
+  const entered = stackUser ? { uid: renderer.uid, gid: stackUser.gid } : renderer;
+  const enteredMode = stackUser ? 0o710 : 0o755;
+  for (const dir of [out.home, out.workerdConfigs]) privateFolder(dir, enteredMode, entered);
+  for (const dir of [out.bundles, out.programs, renderedFiles(out).prometheusConfig])
+    privateFolder(dir, 0o755);
+  for (const p of processes)
+    privateFolder(dirname(workerdConfigOf(out, p.name)), 0o700, owners.workers);
+  privateFolder(out.durableObjects, 0o700, owners.workers);
+  privateFolder(out.prometheusData, 0o700, owners.prometheus);
+  privateFolder(out.run, stackUser ? 0o750 : 0o755, entered);
+  privateFolder(out.workerSockets, 0o2750, { uid: owners.workers.uid, gid: nginxWorkers!.gid });
 }
 
-/** Everything under a folder, the folder included, given to `user`. */
-function chownTree(path: string, user: Ids): void {
-  chownSync(path, user.uid, user.gid);
-  for (const entry of readdirSync(path, { withFileTypes: true, recursive: true })) {
-    const entryPath = join(entry.parentPath, entry.name);
-    if (!entry.isSymbolicLink()) chownSync(entryPath, user.uid, user.gid);
+/**
+ * A file written whole, then put in place with its owner and mode from the start: made in the
+ * home's staging folder (the renderer's alone, on the same file system) and renamed, which
+ * replaces whatever is at `path` (a link included) without following it.
+ */
+function writeInPlace(out: StackPaths, path: string, content: string, mode: number, owner?: Ids) {
+  const staging = join(out.home, ".staging");
+  privateFolder(staging, 0o700);
+  const temporary = join(staging, `${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const fd = openSync(temporary, "wx", 0o600);
+  try {
+    writeSync(fd, content);
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
   }
+  renameSync(temporary, path);
 }
 
 /** A copy of a file that keeps its mode and time, made only when the one there differs. */
@@ -390,6 +422,8 @@ function copyIfChanged(from: string, to: string): void {
     if (copy.size === source.size && copy.mtimeMs === source.mtimeMs) return;
   }
   copyFileSync(from, `${to}.next`);
+  // Its mode whatever the renderer's umask: the processes' users must read (and run) it.
+  chmodSync(`${to}.next`, source.mode & 0o111 ? 0o755 : 0o644);
   utimesSync(`${to}.next`, source.atime, source.mtime);
   renameSync(`${to}.next`, to);
 }
@@ -402,8 +436,30 @@ function installWorkerd(topology: Topology): void {
   copyIfChanged(workerdBinary, renderedFiles(topology.output).workerd);
 }
 
-/** The native stack's watchdog, bundled into one file in its home, for the same reason. */
-export function installWatchdog(): void {
+/**
+ * The native stack's watchdog, bundled into one file in its home, for the same reason; run by
+ * this Node, which the stack's user must be able to run (not one under root's home, say).
+ */
+export function installWatchdog(topology: Topology): void {
+  const { stackUser } = topology;
+  if (stackUser) {
+    const tried = spawnSync(
+      "setpriv",
+      [
+        `--reuid=${stackUser.uid}`,
+        `--regid=${stackUser.gid}`,
+        "--clear-groups",
+        process.execPath,
+        "-e",
+        "",
+      ],
+      { encoding: "utf8" },
+    );
+    if (tried.status !== 0)
+      throw new Error(
+        `the watchdog runs as ${stackUser.name} with ${process.execPath}, which ${stackUser.name} cannot run (${tried.stderr.trim() || tried.error}): install Node where every user can run it, e.g. /usr/bin/node`,
+      );
+  }
   buildSync({
     entryPoints: [join(ROOT, "scripts/stack/watchdog.ts")],
     outfile: rendered.watchdog,
@@ -413,6 +469,7 @@ export function installWatchdog(): void {
     target: "node20",
     logLevel: "error",
   });
+  chmodSync(rendered.watchdog, 0o644);
 }
 
 /** Where compose's Grafana finds its admin password: a folder that only its image's user reads. */
@@ -423,19 +480,26 @@ export function installGrafanaPassword(topology: Topology, password: string): vo
   const folder = grafanaSecretsOf(topology.output);
   privateFolder(folder, 0o700, IMAGE_USERS.grafana);
   const copy = join(folder, "admin-password");
-  copyFileSync(password, copy);
-  chownSync(copy, IMAGE_USERS.grafana.uid, IMAGE_USERS.grafana.gid);
-  chmodSync(copy, 0o400);
+  writeInPlace(topology.output, copy, readFileSync(password, "utf8"), 0o400, IMAGE_USERS.grafana);
 }
 
-/** Each worker's bundle (dist/<worker>), copied where its processes read it: replaced whole. */
+/**
+ * Each worker's bundle (dist/<worker>), copied where its processes read it, readable whatever the
+ * renderer's umask, and replaced whole: the old copy is moved aside before the new one takes its
+ * name, so that a process starting meanwhile finds one or the other.
+ */
 function installBundles(topology: Topology, workers: string[]): void {
   for (const worker of workers) {
     const copy = join(topology.output.bundles, worker);
-    rmSync(`${copy}.next`, { recursive: true, force: true });
+    for (const aside of [`${copy}.next`, `${copy}.old`])
+      rmSync(aside, { recursive: true, force: true });
     cpSync(join(paths.dist, worker), `${copy}.next`, { recursive: true });
-    rmSync(copy, { recursive: true, force: true });
+    chmodSync(`${copy}.next`, 0o755);
+    for (const entry of readdirSync(`${copy}.next`, { withFileTypes: true, recursive: true }))
+      chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+    if (existsSync(copy)) renameSync(copy, `${copy}.old`);
     renameSync(`${copy}.next`, copy);
+    rmSync(`${copy}.old`, { recursive: true, force: true });
   }
 }
 
@@ -455,7 +519,7 @@ export const poolReadTimeoutMs = (settings: Settings) =>
  */
 export const NGINX_API_LIMIT_FACTOR = 4;
 
-/** nginx's per-address limit on /predict and /feedback, as requests a minute (nginx takes whole numbers; the end-to-end stack's gateway allows 0.02 a second). */
+/** nginx's per-address limit on /predict and /feedback, as requests a minute, rounded up (nginx takes whole numbers, and a gateway's rate may be a fraction a second). */
 export function apiLimit(settings: Settings): { rate: string; burst: number } {
   const { RATE_LIMIT_RPS, RATE_LIMIT_BURST } = settings.gatewayVars;
   return {
@@ -512,8 +576,8 @@ export function renderAll(
   options: RenderOptions = {},
 ): void {
   const { where, output: out } = topology;
-  prepareFolders(topology);
   const processes = workerProcesses(settings, where);
+  prepareFolders(topology, workerProcesses(settings, out));
   const ofWorker = (worker: WorkerProcess["worker"]) =>
     processes.filter((p) => p.worker === worker);
   const [gateway] = ofWorker("gateway");
@@ -550,9 +614,7 @@ export function renderAll(
       serviceAddresses,
       durableObjectsDir: where.durableObjects,
     });
-    const file = workerdConfigOf(out, process.name);
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, config, { mode: 0o600 });
+    writeInPlace(out, workerdConfigOf(out, process.name), config, 0o600, topology.owners?.workers);
   }
 
   const benchmarkLocations = options.benchmark
@@ -603,6 +665,7 @@ export function renderAll(
         .join("\n"),
       BENCHMARK_LOCATIONS: benchmarkLocations,
       SANE_REQUEST_ID: SANE_REQUEST_ID.source,
+      TAKES_GZIP: TAKES_GZIP.source,
       PROBLEM_TITLES: Object.entries(PROBLEM_TITLES)
         .map(([status, title]) => `        ${status} "${title}";`)
         .join("\n"),
@@ -632,11 +695,13 @@ export function renderAll(
       ].join("\n"),
     },
   );
-  writeFileSync(written.prometheus, prometheus);
+  // No secret in them: readable by Prometheus's user, changed by the renderer alone.
+  writeInPlace(out, written.prometheus, prometheus, 0o644);
   for (const file of PROMETHEUS_RULES)
-    copyFileSync(join(ROOT, "deployments/prometheus", file), join(written.prometheusConfig, file));
-  if (topology.owners) {
-    chownTree(out.workerdConfigs, topology.owners.workers);
-    chownTree(written.prometheusConfig, topology.owners.prometheus);
-  }
+    writeInPlace(
+      out,
+      join(written.prometheusConfig, file),
+      readFileSync(join(ROOT, "deployments/prometheus", file), "utf8"),
+      0o644,
+    );
 }

@@ -86,6 +86,8 @@ export function stackPaths(
     root,
     state,
     run,
+    /** workerd's sockets: a folder of the processes' own, in the runtime folder (which is the renderer's). */
+    workerSockets: join(run, "workers"),
     home,
     logs: join(state, "logs"),
     workerdConfigs: join(home, "workerd"),
@@ -238,6 +240,11 @@ export function loadSettings(
     ) as Record<Variant, VariantSettings>,
     gatewayVars,
   };
+  // The stack's user holds the workers' configs and secrets; nginx's workers must not.
+  if (["", "root"].includes(settings.stackUser) || settings.stackUser === settings.nginxWorkerUser)
+    throw new Error(
+      `STACK_USER=${settings.stackUser} must name a user of its own: not root, not NGINX_WORKER_USER`,
+    );
   // Two servers cannot listen on one port: refused here, with both names, rather than by a
   // process that would not start (a variant's replicas take its ops port and the ones after it).
   const taken = new Map<number, string>();
@@ -276,7 +283,7 @@ export function workerProcesses(settings: Settings, where: StackPaths = paths): 
     {
       name: "gateway",
       worker: "gateway",
-      socket: join(where.run, "gateway.sock"),
+      socket: join(where.workerSockets, "gateway.sock"),
       opsPort: settings.gatewayOpsPort,
     },
     ...VARIANTS.flatMap((variant) => {
@@ -286,7 +293,7 @@ export function workerProcesses(settings: Settings, where: StackPaths = paths): 
         return {
           name,
           worker: variant,
-          socket: join(where.run, `${name}.sock`),
+          socket: join(where.workerSockets, `${name}.sock`),
           opsPort: opsPort + i,
         };
       });

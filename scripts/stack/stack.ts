@@ -349,7 +349,7 @@ async function renderNative(settings: Settings, options: RenderOptions = {}): Pr
   await ensureSecrets();
   const topology = nativeTopology(settings);
   renderAll(settings, topology, options);
-  installWatchdog();
+  installWatchdog(topology);
   writeFileSync(rendered.supervisord, supervisordConfig(settings, topology));
   // supervisord opens its own log before it sets its umask: made here first, its user's alone.
   appendFileSync(rendered.supervisordLog, "", { mode: 0o600 });

@@ -70,22 +70,26 @@ function connectAs(user: string, socket: string): string {
   return run.stdout.trim() || run.stderr.trim();
 }
 
-/** Every unix socket in the runtime folder: workerd's, nginx's pools' and supervisord's. */
+/** Every unix socket in the runtime folder: supervisord's and nginx's pools', and workerd's in theirs. */
 const sockets = () =>
-  readdirSync(paths.run)
-    .map((name) => join(paths.run, name))
-    .filter((path) => statSync(path).isSocket());
+  [paths.run, paths.workerSockets].flatMap((folder) =>
+    readdirSync(folder)
+      .map((name) => join(folder, name))
+      .filter((path) => statSync(path).isSocket()),
+  );
 
 describe.runIf(asRoot)("started as root", () => {
   it("runs no process as root but supervisord and nginx's master; the rest as the stack's user, nginx's workers as theirs", () => {
     const stackUid = idOf("-u", settings.stackUser);
     const nginxWorkerUid = idOf("-u", settings.nginxWorkerUser);
     const processes = stackProcesses();
+    const supervisord = processes[0]!;
+    expect(supervisord.command).toContain("supervisord");
     expect(processes.length).toBeGreaterThan(8);
     for (const p of processes) {
       const [real, effective] = p.uids;
       expect(real, p.command).toBe(effective);
-      if (p.command.includes("supervisord") || p.command.startsWith("nginx: master"))
+      if (p === supervisord || p.command.startsWith("nginx: master"))
         expect(real, p.command).toBe(0);
       else if (p.command.startsWith("nginx: ")) expect(real, p.command).toBe(nginxWorkerUid);
       else expect(real, p.command).toBe(stackUid);

@@ -18,3 +18,9 @@ export const PUBLIC_ROUTES = {
 
 export type PublicPath = keyof typeof PUBLIC_ROUTES;
 export const PUBLIC_PATHS = Object.keys(PUBLIC_ROUTES) as PublicPath[];
+
+/**
+ * Whether a client takes gzip, by its Accept-Encoding: the one way a static page varies (the
+ * gateway sends /docs gzipped to such a client; nginx keys its cache on the same test).
+ */
+export const TAKES_GZIP = /\bgzip\b/i;

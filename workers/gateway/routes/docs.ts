@@ -4,6 +4,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import swaggerUiBundle from "swagger-ui-dist/swagger-ui-bundle.js";
 import swaggerUiCss from "swagger-ui-dist/swagger-ui.css";
 import type { AppContext } from "../app-context.ts";
+import { TAKES_GZIP } from "../public-paths.ts";
 
 export const OPENAPI_INFO = {
   title: "Fortress Edge emotion API",
@@ -88,7 +89,7 @@ export async function docs(c: AppContext): Promise<Response> {
   };
   if (c.req.header("If-None-Match") === etag) return new Response(null, { status: 304, headers });
   headers["Content-Type"] = "text/html; charset=UTF-8";
-  if (!/\bgzip\b/.test(c.req.header("Accept-Encoding") ?? ""))
+  if (!TAKES_GZIP.test(c.req.header("Accept-Encoding") ?? ""))
     return new Response(html, { headers });
   // "manual": the body is gzip already; workerd would otherwise compress it again.
   return new Response(gzip, {
