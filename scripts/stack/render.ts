@@ -363,6 +363,8 @@ function prepareFolders(topology: Topology, processes: WorkerProcess[]): void {
   const renderer = { uid: process.getuid?.() ?? 0 };
   privateFolder(out.state, 0o700);
   for (const dir of [out.logs, join(out.state, "nginx")]) privateFolder(dir, 0o700);
+  // Every log is its user's alone (logs of an earlier stack may have been made 0644).
+  for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
   if (!owners) {
     for (const dir of [
       out.home,
@@ -389,7 +391,8 @@ function prepareFolders(topology: Topology, processes: WorkerProcess[]): void {
   for (const p of processes)
     privateFolder(dirname(workerdConfigOf(out, p.name)), 0o700, owners.workers);
   privateFolder(out.durableObjects, 0o700, owners.workers);
-  privateFolder(out.prometheusData, 0o700, owners.prometheus);
+  // In compose, Prometheus keeps its data in a volume of its own.
+  if (stackUser) privateFolder(out.prometheusData, 0o700, owners.prometheus);
   privateFolder(out.run, stackUser ? 0o750 : 0o755, entered);
   privateFolder(out.workerSockets, 0o2750, { uid: owners.workers.uid, gid: nginxWorkers!.gid });
 }
