@@ -523,13 +523,24 @@ export const poolReadTimeoutMs = (settings: Settings) =>
 export const NGINX_API_LIMIT_FACTOR = 4;
 
 /** nginx's per-address limit on /predict and /feedback, as requests a minute, rounded up (nginx takes whole numbers, and a gateway's rate may be a fraction a second). */
-export function apiLimit(settings: Settings): { rate: string; burst: number } {
+export function apiLimit(settings: Settings): {
+  rate: string;
+  burst: number;
+  retryAfterSeconds: number;
+} {
   const { RATE_LIMIT_RPS, RATE_LIMIT_BURST } = settings.gatewayVars;
+  const perMinute = Math.ceil(Number(RATE_LIMIT_RPS) * 60 * NGINX_API_LIMIT_FACTOR);
   return {
-    rate: `${Math.ceil(Number(RATE_LIMIT_RPS) * 60 * NGINX_API_LIMIT_FACTOR)}r/m`,
+    rate: `${perMinute}r/m`,
     burst: NGINX_API_LIMIT_FACTOR * Number(RATE_LIMIT_BURST),
+    // When the zone has a request for the address again: one comes every 60 / perMinute s.
+    retryAfterSeconds: Math.ceil(60 / perMinute),
   };
 }
+
+/** The same for the public pages' zone (requests a second). */
+const publicRetryAfterSeconds = (settings: Settings) =>
+  Math.ceil(1 / settings.publicRatePerAddress);
 
 /** What nginx's public server adds to every answer, at `indent` spaces. */
 const frontHeaders = (indent: number) =>
@@ -539,14 +550,21 @@ const frontHeaders = (indent: number) =>
 
 /** One nginx location a public path, by its kind (workers/gateway/public-paths.ts). */
 function publicLocations(settings: Settings): string {
-  const publicLimit = `limit_req zone=public burst=${settings.publicBurstPerAddress} nodelay;`;
+  const publicLimit = [
+    `limit_req zone=public burst=${settings.publicBurstPerAddress} nodelay;`,
+    `set $limit_retry_after ${publicRetryAfterSeconds(settings)};`,
+  ];
+  const api = apiLimit(settings);
   const directives = {
-    limited: [`limit_req zone=api burst=${apiLimit(settings).burst} nodelay;`],
-    open: [publicLimit],
+    limited: [
+      `limit_req zone=api burst=${api.burst} nodelay;`,
+      `set $limit_retry_after ${api.retryAfterSeconds};`,
+    ],
+    open: publicLimit,
     // A minute at most, whatever the gateway's Cache-Control says, so a new deployment shows soon;
     // one request at a time fills it, and a stale copy stands in while the gateway restarts.
     static: [
-      publicLimit,
+      ...publicLimit,
       "proxy_cache static;",
       "proxy_cache_key $uri$takes_gzip;",
       "proxy_ignore_headers Cache-Control Expires Vary;",
@@ -644,6 +662,7 @@ export function renderAll(
       FRONT_HEADERS_IN_LOCATION: frontHeaders(12),
       PUBLIC_RATE: String(settings.publicRatePerAddress),
       PUBLIC_BURST: String(settings.publicBurstPerAddress),
+      PUBLIC_RETRY_AFTER: String(publicRetryAfterSeconds(settings)),
       API_RATE: apiLimit(settings).rate,
       PUBLIC_PATHS: `${PUBLIC_PATHS.slice(0, -1).join(", ")} and ${PUBLIC_PATHS.at(-1)}`,
       MAX_BODY_KIB: String(MAX_BODY_BYTES / 1024),
