@@ -7,7 +7,7 @@
  * to reachable (made first as its own maker would: workerd, or nginx's master), and no other file
  * of the rendered state readable.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -104,7 +104,6 @@ describe.runIf(asRoot)("docker-compose's containers, as their images' users", ()
   /** Runs the checker as the service's user in a namespace with its volumes, after the listeners for its sockets. */
   function walk(service: string, needs: Needs) {
     const volumes = volumesOf(service);
-    const scratch = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
     const isDir = (path: string) => statSync(path).isDirectory();
     const mounts = volumes.map(
       ({ source, target, readOnly }) =>
@@ -130,7 +129,6 @@ describe.runIf(asRoot)("docker-compose's containers, as their images' users", ()
     const workerd = IMAGE_USERS.workerd;
     const script = [
       "set -e",
-      `R="${scratch}"`,
       `chmod 755 "$R"`,
       ...mounts,
       listen(
@@ -147,15 +145,18 @@ describe.runIf(asRoot)("docker-compose's containers, as their images' users", ()
     ]
       .filter(Boolean)
       .join("\n");
-    const run = spawnSync(
-      "unshare",
-      ["--mount", "--propagation", "private", "bash", "-c", script],
-      {
+    // The container's root: $R in the script.
+    const scratch = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
+    let run: SpawnSyncReturns<string>;
+    try {
+      run = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], {
         encoding: "utf8",
         timeout: 60_000,
-      },
-    );
-    rmSync(scratch, { recursive: true, force: true });
+        env: { ...process.env, R: scratch },
+      });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
     if (run.status !== 0) throw new Error(`${service}: ${run.stderr}`);
     return JSON.parse(run.stdout.trim().split("\n").at(-1)!);
   }
