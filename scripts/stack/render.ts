@@ -82,8 +82,9 @@ export interface Topology {
   /** Where the files are written, on this machine. */
   output: StackPaths;
   /**
-   * The user the stack's processes run as, when it is not the one rendering (the stack started
-   * as root): its home and runtime folders are made its own. Undefined otherwise.
+   * The native stack's own user, when it is not the one rendering (the stack started as root):
+   * supervisord runs the processes as it, and it enters the home and runtime folders by its
+   * group. Undefined otherwise, and in compose.
    */
   stackUser: SystemUser | undefined;
   /**
@@ -213,7 +214,7 @@ export interface Program {
 
 /** Nothing the stack writes is open to other users. */
 const PRIVATE_UMASK = "077";
-/** workerd's traffic sockets: the runtime folder's group (nginx's workers) may connect to them. */
+/** workerd's traffic sockets: their folder's group (nginx's workers) may connect to them. */
 const GROUP_UMASK = "007";
 
 export function programs(settings: Settings): Program[] {
@@ -359,12 +360,20 @@ function privateFolder(
  * The renderer (root) never writes into a folder another user can write, nor follows a link there.
  */
 function prepareFolders(topology: Topology, processes: WorkerProcess[]): void {
-  const { output: out, stackUser, owners, nginxWorkers } = topology;
-  const renderer = { uid: process.getuid?.() ?? 0 };
+  const { output: out } = topology;
   privateFolder(out.state, 0o700);
   for (const dir of [out.logs, join(out.state, "nginx")]) privateFolder(dir, 0o700);
   // Every log is its user's alone (logs of an earlier stack may have been made 0644).
   for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
+  // The home's own first: the staging folder below is in it.
+  prepareHome(topology, processes);
+  privateFolder(stagingOf(out), 0o700);
+}
+
+/** The home's folders and the runtime folder (prepareFolders). */
+function prepareHome(topology: Topology, processes: WorkerProcess[]): void {
+  const { output: out, stackUser, owners, nginxWorkers } = topology;
+  const renderer = { uid: process.getuid?.() ?? 0 };
   if (!owners) {
     for (const dir of [
       out.home,
@@ -397,15 +406,16 @@ function prepareFolders(topology: Topology, processes: WorkerProcess[]): void {
   privateFolder(out.workerSockets, 0o2750, { uid: owners.workers.uid, gid: nginxWorkers!.gid });
 }
 
+/** Where the renderer makes each file before it renames it into place (prepareFolders makes it). */
+const stagingOf = (out: StackPaths) => join(out.home, ".staging");
+
 /**
  * A file written whole, then put in place with its owner and mode from the start: made in the
  * home's staging folder (the renderer's alone, on the same file system) and renamed, which
  * replaces whatever is at `path` (a link included) without following it.
  */
 function writeInPlace(out: StackPaths, path: string, content: string, mode: number, owner?: Ids) {
-  const staging = join(out.home, ".staging");
-  privateFolder(staging, 0o700);
-  const temporary = join(staging, `${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const temporary = join(stagingOf(out), `${process.pid}-${Math.random().toString(36).slice(2)}`);
   const fd = openSync(temporary, "wx", 0o600);
   try {
     writeSync(fd, content);
@@ -538,9 +548,12 @@ export function apiLimit(settings: Settings): {
   };
 }
 
-/** The same for the public pages' zone (requests a second). */
-const publicRetryAfterSeconds = (settings: Settings) =>
-  Math.ceil(1 / settings.publicRatePerAddress);
+/** The public pages' per-address limit, as each of their locations has it. */
+const publicLimit = (settings: Settings) => [
+  `limit_req zone=public burst=${settings.publicBurstPerAddress} nodelay;`,
+  // When the zone has a request for the address again (it refills by requests a second).
+  `set $limit_retry_after ${Math.ceil(1 / settings.publicRatePerAddress)};`,
+];
 
 /** What nginx's public server adds to every answer, at `indent` spaces. */
 const frontHeaders = (indent: number) =>
@@ -550,21 +563,17 @@ const frontHeaders = (indent: number) =>
 
 /** One nginx location a public path, by its kind (workers/gateway/public-paths.ts). */
 function publicLocations(settings: Settings): string {
-  const publicLimit = [
-    `limit_req zone=public burst=${settings.publicBurstPerAddress} nodelay;`,
-    `set $limit_retry_after ${publicRetryAfterSeconds(settings)};`,
-  ];
   const api = apiLimit(settings);
   const directives = {
     limited: [
       `limit_req zone=api burst=${api.burst} nodelay;`,
       `set $limit_retry_after ${api.retryAfterSeconds};`,
     ],
-    open: publicLimit,
+    open: publicLimit(settings),
     // A minute at most, whatever the gateway's Cache-Control says, so a new deployment shows soon;
     // one request at a time fills it, and a stale copy stands in while the gateway restarts.
     static: [
-      ...publicLimit,
+      ...publicLimit(settings),
       "proxy_cache static;",
       "proxy_cache_key $uri$takes_gzip;",
       "proxy_ignore_headers Cache-Control Expires Vary;",
@@ -661,8 +670,9 @@ export function renderAll(
       FRONT_HEADERS: frontHeaders(8),
       FRONT_HEADERS_IN_LOCATION: frontHeaders(12),
       PUBLIC_RATE: String(settings.publicRatePerAddress),
-      PUBLIC_BURST: String(settings.publicBurstPerAddress),
-      PUBLIC_RETRY_AFTER: String(publicRetryAfterSeconds(settings)),
+      PUBLIC_LIMIT: publicLimit(settings)
+        .map((line) => `            ${line}`)
+        .join("\n"),
       API_RATE: apiLimit(settings).rate,
       PUBLIC_PATHS: `${PUBLIC_PATHS.slice(0, -1).join(", ")} and ${PUBLIC_PATHS.at(-1)}`,
       MAX_BODY_KIB: String(MAX_BODY_BYTES / 1024),

@@ -31,10 +31,7 @@ export function supervisorctl(...args: string[]): string {
  * the caller's own process group.
  */
 export function pidOf(program: string): number {
-  return pidFrom(program, run(["pid", program]).said);
-}
-
-function pidFrom(program: string, said: string): number {
+  const { said } = run(["pid", program]);
   const pid = Number(said);
   if (!Number.isInteger(pid) || pid <= 0)
     throw new Error(`${program} is not running (supervisorctl pid said ${JSON.stringify(said)})`);
