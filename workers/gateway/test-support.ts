@@ -1,5 +1,6 @@
 /** Helpers of the gateway's tests: requests that carry what nginx would set (the client IP header). */
 import { workerUnderTest } from "../shared/testing/worker-under-test.ts";
+import { consumerDirectory } from "./consumers/directory.ts";
 import { TEST_PASSWORD, TEST_USER } from "./test-credentials.ts";
 
 export { TEST_PASSWORD, TEST_USER };
@@ -34,4 +35,18 @@ export function postPredict(sentence: unknown, options: PredictOptions = {}): Pr
     headers,
     body: options.body ?? JSON.stringify({ sentence }),
   });
+}
+
+/**
+ * The consumers of an API_USERS secret alone, as a sign-in middleware on a tiny app reads them:
+ * the directory over a registry that holds no consumer of its own.
+ */
+export function viewOfSecret(apiUsers: string) {
+  const directory = consumerDirectory({
+    registry: { snapshot: async () => ({ version: "secret only", consumers: [] }) },
+    apiUsers,
+    defaults: { rate: { ratePerSecond: 10, burst: 10 }, daily: 0 },
+    deadlineMs: 1000,
+  });
+  return () => directory.view();
 }

@@ -4,6 +4,7 @@
  * salt and hash in base64.
  */
 import { constantTimeEqual } from "../../constant-time-equal.ts";
+import { CONSUMER_NAME } from "../../consumers/consumer.ts";
 
 /** workerd's WebCrypto refuses PBKDF2 above 100,000 iterations. */
 export const PBKDF2_ITERATIONS = 100_000;
@@ -74,16 +75,23 @@ export async function verifyPassword(password: string, stored: StoredHash): Prom
   return constantTimeEqual(await derive(password, stored.salt, stored.iterations), stored.hash);
 }
 
-/** Parses the API_USERS secret: one `user:hash` entry a line (or comma-separated). */
-export function parseUsers(secret: string | undefined): Map<string, StoredHash> {
-  const users = new Map<string, StoredHash>();
+/** Parses the API_USERS secret: one `user:hash` entry a line (or comma-separated), each user a consumer name. */
+export function parseUsers(
+  secret: string | undefined,
+): Map<string, { encoded: string; hash: StoredHash }> {
+  const users = new Map<string, { encoded: string; hash: StoredHash }>();
   for (const entry of (secret ?? "").split(/[\n,]/).map((e) => e.trim())) {
     if (entry === "") continue;
     const colon = entry.indexOf(":");
     const user = entry.slice(0, colon);
     if (colon < 1) throw new Error(`API_USERS: an entry has no "user:" prefix`);
+    if (!CONSUMER_NAME.test(user))
+      throw new Error(
+        `API_USERS: ${JSON.stringify(user)} is not a consumer name (1-64 letters, digits, ".", "_" or "-")`,
+      );
+    const encoded = entry.slice(colon + 1);
     try {
-      users.set(user, parseStoredHash(entry.slice(colon + 1)));
+      users.set(user, { encoded, hash: parseStoredHash(encoded) });
     } catch (error) {
       throw new Error(
         `API_USERS: the entry of ${JSON.stringify(user)} is ${(error as Error).message}`,
