@@ -74,6 +74,9 @@ export default defineConfig({
                 // The hash budget is tested on a tiny app (basic-auth/hash-budget.test.ts); here it
                 // must not turn the other tests' wrong passwords into 429s.
                 AUTH_HASHES_PER_SECOND: "1000",
+                // Nor must the consumer's own limit (its tests build gateways of their own).
+                CONSUMER_RATE_LIMIT_RPS: "1000",
+                CONSUMER_RATE_LIMIT_BURST: "1000",
                 // So is the limiter's deadline (rate-limit/limiter-deadline.test.ts); here a busy
                 // machine's slow first Durable Object call must not turn into 503s (seen: 500 ms).
                 RATE_LIMITER_DEADLINE_MS: "10000",

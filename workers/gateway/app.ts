@@ -3,8 +3,10 @@
  * build one with the config it needs:
  * - the public API that nginx (or Cloudflare's edge) sends traffic to. The chain of each POST route
  *   reads top to bottom: request id, the log line of every refusal (and /predict's metrics), rate
- *   limit per client IP, Basic Auth, validation, then the route. It never serves /metrics.
+ *   limit per client address, sign-in (an API key, else Basic Auth), the credential's scope, the
+ *   consumer's rate limit and daily quota, validation, then the route. It never serves /metrics.
  * - the ops app: /health and /metrics only, for Prometheus and the supervisor.
+ * - the admin app: the consumers' management, for the `Admin` entrypoint alone (admin/app.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
@@ -22,6 +24,16 @@ import { rateLimit } from "./middleware/rate-limit/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
 import { refuseInvalidBody, validatePrediction } from "./middleware/validate-prediction/index.ts";
 import type { LimiterStore } from "./rate-limiter/limiter-store.ts";
+import { clientAddress } from "./client-address.ts";
+import {
+  consumerDirectory,
+  DirectoryUnavailable,
+  type RegistryReader,
+} from "./consumers/directory.ts";
+import { apiKeyAuthentication } from "./middleware/api-key/index.ts";
+import { hashBudget } from "./middleware/basic-auth/hash-budget.ts";
+import { dailyQuota, type QuotaStore } from "./middleware/daily-quota/index.ts";
+import { requireScope } from "./middleware/require-scope/index.ts";
 import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
 import { predict, predictRoute } from "./routes/predict/index.ts";
@@ -29,9 +41,11 @@ import { feedback, feedbackRoute } from "./routes/feedback.ts";
 import { predictionTokens } from "./feedback/prediction-token.ts";
 
 export interface GatewayDeps {
-  /** Where the rate limit's tokens come from (the RateLimiter Durable Objects). */
+  /** Where the rate limits' tokens come from (the RateLimiter Durable Objects). */
   limiterStore: LimiterStore;
-  /** The API_USERS secret: one `user:pbkdf2-sha256$…` line a user. */
+  /** The consumers and their daily usage (the ConsumerRegistry Durable Object). */
+  registry: RegistryReader & QuotaStore;
+  /** The API_USERS secret: one `user:pbkdf2-sha256$…` line a user, each a consumer. */
   apiUsers: string;
   /** The FEEDBACK_SECRET secret: the key of X-Prediction-Token. */
   feedbackSecret: string;
@@ -43,8 +57,12 @@ const notFound = (c: { req: { method: string; path: string } }) =>
 export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
   const app = new OpenAPIHono<GatewayEnv>({ strict: true, defaultHook: refuseInvalidBody });
 
-  /** The client's IP, as what stands in front says (nginx's X-Real-IP, Cloudflare's CF-Connecting-IP). */
-  const clientIp = (c: AppContext) => c.req.header(config.clientIpHeader) ?? "unknown";
+  /**
+   * The client's address, as what stands in front says (nginx's X-Real-IP, Cloudflare's
+   * CF-Connecting-IP); an IPv6 one by its /64.
+   */
+  const clientIp = (c: AppContext) =>
+    clientAddress(c.req.header(config.clientIpHeader) ?? "unknown");
 
   app.use(requestId());
   // No answer of the API is to be sniffed as anything but its Content-Type. The rest of hono's set
@@ -69,7 +87,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
   app.use(
     observe({
       // The request metrics are /predict's: health checks and the docs do not drown its figures.
-      record({ path, variant, model, status, seconds }) {
+      record({ path, variant, model, status, seconds, consumer }) {
+        if (consumer !== undefined)
+          metrics.consumerRequests.inc({ consumer, path, status: String(status) });
         if (path !== "/predict") return;
         metrics.requests.inc({ variant, model, status: String(status) });
         metrics.duration.observe(seconds, { variant, model });
@@ -90,27 +110,99 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
         ),
     }),
   );
-  /** One limit and one sign-in for both routes: a client's budget and cached credentials are shared. */
-  const limitRate = rateLimit({
+  const failurePolicy = config.rateLimitFailOpen ? "fail-open" : "fail-closed";
+  const directory = consumerDirectory({
+    registry: deps.registry,
+    apiUsers: deps.apiUsers,
+    defaults: { rate: config.consumerRateLimit, daily: config.consumerDailyQuota },
+    deadlineMs: config.rateLimiterDeadlineMs,
+  });
+  const viewOf = (c: AppContext) => {
+    let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+    try {
+      const ctx = c.executionCtx;
+      waitUntil = (promise) => ctx.waitUntil(promise);
+    } catch {
+      // A test's app.request() has no execution context: the directory reads at once instead.
+    }
+    return directory.view(waitUntil).catch((error) => {
+      if (!(error instanceof DirectoryUnavailable)) throw error;
+      throw new HTTPException(503, {
+        res: problemResponse(
+          { status: 503, detail: "the consumers' registry cannot be read; retry shortly" },
+          { "Retry-After": "1" },
+        ),
+      });
+    });
+  };
+  const consumerOf = (c: AppContext) => c.get("signedIn").consumer;
+  /**
+   * One chain for both routes, so that a client's budgets and cached credentials are shared: the
+   * address's limit, then sign-in (an API key costs one SHA-256; a password, a hash from the
+   * budget), then the consumer's own limits.
+   */
+  const limitAddress = rateLimit({
     store: deps.limiterStore,
     policy: config.rateLimit,
     keyOf: clientIp,
     limiterDeadlineMs: config.rateLimiterDeadlineMs,
-    onLimiterError: config.rateLimitFailOpen ? "fail-open" : "fail-closed",
+    onLimiterError: failurePolicy,
     onRefused: () => metrics.rateLimited.inc(),
   });
-  const signIn = basicAuthentication({
-    users: deps.apiUsers,
-    realm: "fortress",
-    cacheSeconds: config.authCacheSeconds,
-    hashesPerSecond: config.authHashesPerSecond,
-    onRefused: (reason) =>
-      (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
-  });
+  const signIn = [
+    apiKeyAuthentication({
+      viewOf,
+      realm: "fortress",
+      onRefused: () => metrics.authFailures.inc(),
+      onSignedIn: (holder) => directory.used(holder.keyId),
+    }),
+    basicAuthentication({
+      viewOf,
+      addressOf: clientIp,
+      budget: hashBudget({
+        hashesPerSecond: config.authHashesPerSecond,
+        floodAddresses: config.authFloodAddresses,
+      }),
+      realm: "fortress",
+      cacheSeconds: config.authCacheSeconds,
+      onRefused: (reason) =>
+        (reason === "throttled" ? metrics.authThrottled : metrics.authFailures).inc(),
+      onSignedIn: (consumer) => directory.used(`consumer:${consumer.name}`),
+    }),
+  ];
+  const limitConsumer = [
+    rateLimit({
+      store: deps.limiterStore,
+      name: "per-consumer",
+      policy: config.consumerRateLimit,
+      policyOf: (c) => consumerOf(c).rate,
+      keyOf: (c) => `consumer:${consumerOf(c).name}`,
+      limiterDeadlineMs: config.rateLimiterDeadlineMs,
+      onLimiterError: failurePolicy,
+      onRefused: () => metrics.rateLimited.inc(),
+    }),
+    dailyQuota({
+      store: deps.registry,
+      quotaOf: (c) => ({ consumer: consumerOf(c).name, daily: consumerOf(c).daily }),
+      deadlineMs: config.rateLimiterDeadlineMs,
+      onStoreError: failurePolicy,
+      onRefused: (consumer) => metrics.consumerQuotaRefused.inc({ consumer }),
+      onUsed: (consumer, used) => metrics.consumerDailyUsed.set(used, { consumer }),
+    }),
+  ];
   const tokens = predictionTokens(deps.feedbackSecret);
 
   app.openapi(
-    { ...predictRoute, middleware: [limitRate, signIn, validatePrediction()] },
+    {
+      ...predictRoute,
+      middleware: [
+        limitAddress,
+        ...signIn,
+        requireScope("predict"),
+        ...limitConsumer,
+        validatePrediction(),
+      ],
+    },
     predict({
       timeoutMs: config.upstreamTimeoutMs,
       canaryPercent: config.canaryPercent,
@@ -123,7 +215,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     }),
   );
   app.openapi(
-    { ...feedbackRoute, middleware: [limitRate, signIn, validatePrediction()] },
+    {
+      ...feedbackRoute,
+      middleware: [
+        limitAddress,
+        ...signIn,
+        requireScope("predict", "feedback"),
+        ...limitConsumer,
+        validatePrediction(),
+      ],
+    },
     feedback({
       tokens,
       onFeedback: (prediction, correct) =>
@@ -140,6 +241,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
   app.openAPIRegistry.registerComponent("securitySchemes", "basicAuth", {
     type: "http",
     scheme: "basic",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (fek_…), from `npm run consumers -- add NAME`; or in X-API-Key.",
   });
   const openApiDocument = app.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO });
   app.get("/openapi.json", (c) => c.json(openApiDocument));

@@ -15,8 +15,14 @@ export interface GatewayConfig {
   rateLimiterDeadlineMs: number;
   /** RATE_LIMITER_SHARDS: the Durable Objects the clients are spread over. */
   rateLimiterShards: number;
+  /** CONSUMER_RATE_LIMIT_RPS / _BURST: a consumer's rate and burst unless it has its own. */
+  consumerRateLimit: RatePolicy;
+  /** CONSUMER_DAILY_QUOTA: a consumer's requests a UTC day unless it has its own; 0: none. */
+  consumerDailyQuota: number;
   /** AUTH_HASHES_PER_SECOND: password hashes a second for headers not yet verified, all clients together. */
   authHashesPerSecond: number;
+  /** AUTH_FLOOD_ADDRESSES: how many addresses flooding wrong passwords still leave new clients a hash. */
+  authFloodAddresses: number;
   /** AUTH_CACHE_SECONDS: how long a verified header is remembered after its last use. */
   authCacheSeconds: number;
   /** CLIENT_IP_HEADER: the request header that carries the client's address. */
@@ -37,7 +43,11 @@ export type GatewayVars = Partial<
     | "RATE_LIMIT_FAIL_OPEN"
     | "RATE_LIMITER_DEADLINE_MS"
     | "RATE_LIMITER_SHARDS"
+    | "CONSUMER_RATE_LIMIT_RPS"
+    | "CONSUMER_RATE_LIMIT_BURST"
+    | "CONSUMER_DAILY_QUOTA"
     | "AUTH_HASHES_PER_SECOND"
+    | "AUTH_FLOOD_ADDRESSES"
     | "AUTH_CACHE_SECONDS"
     | "CLIENT_IP_HEADER"
     | "CANARY_PERCENT"
@@ -73,7 +83,17 @@ export function parseGatewayConfig(vars: GatewayVars): GatewayConfig {
     rateLimitFailOpen: flag("RATE_LIMIT_FAIL_OPEN"),
     rateLimiterDeadlineMs: above0("RATE_LIMITER_DEADLINE_MS"),
     rateLimiterShards: atLeast1("RATE_LIMITER_SHARDS"),
+    consumerRateLimit: {
+      ratePerSecond: above0("CONSUMER_RATE_LIMIT_RPS"),
+      burst: atLeast1("CONSUMER_RATE_LIMIT_BURST"),
+    },
+    consumerDailyQuota: number(
+      "CONSUMER_DAILY_QUOTA",
+      "a whole number, 0 (none) or more",
+      (n) => Number.isInteger(n) && n >= 0,
+    ),
     authHashesPerSecond: above0("AUTH_HASHES_PER_SECOND"),
+    authFloodAddresses: atLeast1("AUTH_FLOOD_ADDRESSES"),
     authCacheSeconds: above0("AUTH_CACHE_SECONDS"),
     clientIpHeader: text("CLIENT_IP_HEADER"),
     canaryPercent: percentage("CANARY_PERCENT"),

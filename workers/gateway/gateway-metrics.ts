@@ -36,6 +36,18 @@ export const metrics = {
     "fortress_feedback_total",
     "Feedback on predictions (POST /feedback), by the variant and model version that made them and whether they were right",
   ),
+  consumerRequests: registry.counter(
+    "fortress_consumer_requests_total",
+    "Requests of signed-in consumers, by consumer, path and status (consumers are configured: the labels are bounded)",
+  ),
+  consumerQuotaRefused: registry.counter(
+    "fortress_consumer_quota_refused_total",
+    "Requests refused with 429 because the consumer's daily quota was spent, by consumer",
+  ),
+  consumerDailyUsed: registry.gauge(
+    "fortress_consumer_daily_used",
+    "Requests of the consumer's daily quota used today (UTC), as this gateway last knew it",
+  ),
   shadowPredictions: registry.counter(
     "fortress_shadow_predictions_total",
     "Stable requests also sent to the candidate after the answer (SHADOW_PERCENT), by whether the two labels agree",

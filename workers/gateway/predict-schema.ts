@@ -96,3 +96,6 @@ export const chainProblems = {
   },
   500: { description: "The gateway failed; its log has the request id", content: problemContent },
 } as const;
+
+/** Either credential signs a request in (OpenAPI: alternatives are separate requirement objects). */
+export const SIGN_IN_SECURITY: Record<string, string[]>[] = [{ apiKey: [] }, { basicAuth: [] }];

@@ -3,14 +3,16 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { createGateway } from "./app.ts";
 import { parseGatewayConfig } from "./config.ts";
+import { registryOf } from "./consumers/registry-store.ts";
 import { memoryStore } from "./rate-limiter/limiter-store.ts";
 import { basicAuthHeader, freshIp, TEST_PASSWORD, TEST_USER } from "./test-support.ts";
 
-/** A gateway with these vars over the worker's, its rate limit in this isolate's memory. */
+/** A gateway with these vars over the worker's, its rate limit in this isolate's memory, its consumers the test worker's registry. */
 export function gatewayWith(vars: Record<string, string> = {}) {
   const config = parseGatewayConfig({ ...env, ...vars });
   return createGateway(config, {
     limiterStore: memoryStore(config.rateLimit),
+    registry: registryOf(env.CONSUMERS),
     apiUsers: env.API_USERS,
     feedbackSecret: env.FEEDBACK_SECRET,
   }).app;

@@ -7,8 +7,11 @@ import { takeTokens, type Grant, type RatePolicy } from "../gcra.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
 export interface LimiterStore {
-  /** Up to `want` tokens for `client` now. May reject or never settle: the middleware bounds it. */
-  acquire(client: string, want: number): Promise<Grant>;
+  /**
+   * Up to `want` tokens for `client` now, under `policy` (else the store's own). May reject or never
+   * settle: the middleware bounds it.
+   */
+  acquire(client: string, want: number, policy?: RatePolicy): Promise<Grant>;
 }
 
 /**
@@ -23,10 +26,10 @@ export function durableObjectStore(
     throw new Error(`invalid RATE_LIMITER_SHARDS: ${shards}`);
   // A stub per call: a stub made during one request is not to be used for I/O in another.
   return {
-    acquire: (client, want) =>
+    acquire: (client, want, policy) =>
       namespace
         .get(namespace.idFromName(`shard-${stableHash(client) % shards}-of-${shards}`))
-        .acquire(client, want),
+        .acquire(client, want, policy),
   };
 }
 
@@ -34,8 +37,8 @@ export function durableObjectStore(
 export function memoryStore(policy: RatePolicy, now: () => number = Date.now): LimiterStore {
   const tats = new Map<string, number>();
   return {
-    async acquire(client, want) {
-      const grant = takeTokens(tats.get(client) ?? 0, now(), want, policy);
+    async acquire(client, want, own) {
+      const grant = takeTokens(tats.get(client) ?? 0, now(), want, own ?? policy);
       tats.set(client, grant.tat);
       return grant;
     },

@@ -1,5 +1,6 @@
 /**
- * The authority on the budgets of one shard of the clients: every client IP hashes to one of a
+ * The authority on the budgets of one shard of the clients: every client IP (and every consumer,
+ * as `consumer:NAME`) hashes to one of a
  * fixed number of RateLimiter objects (see limiter-store.ts), which keeps each of its clients'
  * TAT in a Map.
  *
@@ -44,11 +45,14 @@ export class RateLimiter extends DurableObject<Env> {
     });
   }
 
-  /** Grants `client` up to `want` tokens now (RPC from the gateway). */
-  async acquire(client: string, want: number): Promise<Grant> {
+  /**
+   * Grants `client` up to `want` tokens now (RPC from the gateway), under `policy` (a consumer's
+   * own), else the per-address one of the vars.
+   */
+  async acquire(client: string, want: number, policy?: RatePolicy): Promise<Grant> {
     const now = Date.now();
     this.sweep(now);
-    const grant = takeTokens(this.tats.get(client) ?? 0, now, want, this.policy);
+    const grant = takeTokens(this.tats.get(client) ?? 0, now, want, policy ?? this.policy);
     this.tats.set(client, grant.tat);
     if (grant.granted < want && this.stored.get(client) !== grant.tat) {
       this.stored.set(client, grant.tat);

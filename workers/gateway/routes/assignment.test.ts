@@ -32,10 +32,11 @@ describe("the canary's assignment", () => {
     expect(share(100)).toBe(1);
   });
 
-  it("takes the assignment key when it is a sane token, else the client's IP", () => {
-    expect(assignmentKey("team-a.user_7", "192.0.2.1")).toBe("team-a.user_7");
+  it("takes the assignment key when it is a sane token, else the signed-in consumer, else the client's IP", () => {
+    expect(assignmentKey("team-a.user_7", "team-a", "192.0.2.1")).toBe("team-a.user_7");
     for (const bad of ["has space", "x".repeat(129), "", "semi;colon"])
-      expect(assignmentKey(bad, "192.0.2.1")).toBe("ip:192.0.2.1");
-    expect(assignmentKey(undefined, "192.0.2.1")).toBe("ip:192.0.2.1");
+      expect(assignmentKey(bad, undefined, "192.0.2.1")).toBe("ip:192.0.2.1");
+    expect(assignmentKey(undefined, undefined, "192.0.2.1")).toBe("ip:192.0.2.1");
+    expect(assignmentKey(undefined, "team-a", "192.0.2.1")).toBe("consumer:team-a");
   });
 });

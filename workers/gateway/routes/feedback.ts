@@ -7,7 +7,7 @@ import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
 import type { GatewayEnv } from "../app-context.ts";
 import { refuse } from "../refusal.ts";
 import type { PredictionClaims, PredictionTokens } from "../feedback/prediction-token.ts";
-import { chainProblems, Label, problemContent } from "../predict-schema.ts";
+import { chainProblems, Label, problemContent, SIGN_IN_SECURITY } from "../predict-schema.ts";
 
 export const FeedbackRequest = z
   .object(
@@ -25,7 +25,7 @@ export const feedbackRoute = createRoute({
   method: "post",
   path: "/feedback",
   summary: "Say what the right label was for a prediction",
-  security: [{ basicAuth: [] }],
+  security: SIGN_IN_SECURITY,
   request: {
     body: { required: true, content: { "application/json": { schema: FeedbackRequest } } },
   },

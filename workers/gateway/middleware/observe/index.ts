@@ -9,6 +9,8 @@ export interface Answered {
   model: string;
   status: number;
   seconds: number;
+  /** The consumer it came from, once signed in. */
+  consumer?: string;
 }
 
 export interface ObserveOptions {
@@ -36,6 +38,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<GatewayEnv> 
       model: c.get("model") ?? "none",
       status: c.res.status,
       seconds,
+      consumer: c.get("signedIn")?.consumer.name,
     });
     if (c.res.status < 400) return;
     log(

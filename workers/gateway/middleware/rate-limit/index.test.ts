@@ -52,8 +52,8 @@ describe("rate limit per client IP", () => {
     const response = await send("192.0.2.1");
     expect(response.status).toBe(429);
     expect(response.headers.get("Retry-After")).toBe("1");
-    expect(response.headers.get("RateLimit-Policy")).toBe('"per-ip";q=1;w=1');
-    expect(response.headers.get("RateLimit")).toMatch(/^"per-ip";r=0;t=\d+$/);
+    expect(response.headers.get("RateLimit-Policy")).toBe('"per-address";q=5;w=5');
+    expect(response.headers.get("RateLimit")).toMatch(/^"per-address";r=0;t=\d+$/);
     expect(response.headers.get("Content-Type")).toBe("application/problem+json");
     expect(await response.json()).toMatchObject({ status: 429, title: "Too Many Requests" });
     expect(refused()).toBe(1);
@@ -63,9 +63,9 @@ describe("rate limit per client IP", () => {
     const { send } = tinyApp();
     const first = await send("192.0.2.1");
     expect(first.status).toBe(200);
-    expect(first.headers.get("RateLimit-Policy")).toBe('"per-ip";q=1;w=1');
-    expect(first.headers.get("RateLimit")).toBe('"per-ip";r=4;t=1');
-    expect((await send("192.0.2.1")).headers.get("RateLimit")).toBe('"per-ip";r=3;t=1');
+    expect(first.headers.get("RateLimit-Policy")).toBe('"per-address";q=5;w=5');
+    expect(first.headers.get("RateLimit")).toBe('"per-address";r=4;t=1');
+    expect((await send("192.0.2.1")).headers.get("RateLimit")).toBe('"per-address";r=3;t=2');
   });
 
   it("keeps a separate budget for each client IP", async () => {

@@ -5,11 +5,16 @@ import type { GatewayEnv } from "../../app-context.ts";
 import type { RatePolicy } from "../../gcra.ts";
 import type { LimiterStore } from "../../rate-limiter/limiter-store.ts";
 import { withDeadline } from "../../../shared/http/with-timeout.ts";
+import { announceLimit, rateLimitHeaders } from "./headers.ts";
 
 export type RateLimitOptions = {
   /** Where the tokens come from: the Durable Objects, or memory in tests. */
   store: LimiterStore;
+  /** The policy's name in the RateLimit headers and 429 problems (default "per-address"). */
+  name?: string;
   policy: RatePolicy;
+  /** Each client's own policy, when it has one (a consumer's limits); else `policy`. */
+  policyOf?: (c: Context<GatewayEnv>) => RatePolicy;
   /** Who the client is: each key has its own budget (the gateway: its IP, as what stands in front says). */
   keyOf: (c: Context<GatewayEnv>) => string;
   /** How long the object may take to answer before it counts as unreachable (the policy below applies). */
@@ -22,6 +27,12 @@ export type RateLimitOptions = {
   | { onLimiterError: "fail-open" }
 );
 
+/** A GCRA policy in the draft's terms: its burst is the quota, refilled whole in burst / rate seconds. */
+const quotaOf = (policy: RatePolicy) => ({
+  quota: policy.burst,
+  windowSeconds: Math.max(1, Math.ceil(policy.burst / policy.ratePerSecond)),
+});
+
 /** How long a batch of tokens leased from the object may be spent locally. */
 const LEASE_MS = 100;
 /** Clients whose lease this isolate remembers; past this the oldest are forgotten (they ask again). */
@@ -31,54 +42,66 @@ interface Lease {
   tokens: number;
   /** Tokens the object had left besides this lease when it granted it (for the RateLimit header). */
   remaining: number;
+  /** When the client's whole burst is back, as the object said (for the RateLimit header). */
+  fullAt: number;
   expiresAt: number;
   /** Set when the object refused: no token until then, so no need to ask it again. */
   deniedUntil: number;
 }
 
 /**
- * Per-client-IP rate limit, before anything else of /predict (credentials included, so password
- * guessing is limited too). The Durable Object is the authority; to spare a round trip per
- * request, this isolate leases up to 100 ms worth of tokens at a time (never more than the client
- * could spend anyway: at the default 10/s that is one token, so every request asks the object).
+ * A rate limit per key, in GCRA tokens. The gateway has two: per client address, before anything
+ * else of /predict (credentials included, so password guessing is limited too), and per consumer
+ * after sign-in, each consumer at its own rate. The Durable Object is the authority; to spare a
+ * round trip per request, this isolate leases up to 100 ms worth of tokens at a time (never more
+ * than the client could spend anyway: at 10/s that is one token, so every request asks the object).
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayEnv> {
-  const { store, policy, keyOf, limiterDeadlineMs, onLimiterError } = options;
+  const { store, keyOf, limiterDeadlineMs, onLimiterError } = options;
+  const name = options.name ?? "per-address";
+  const policyOf = options.policyOf ?? (() => options.policy);
   const onRefused = options.onRefused ?? (() => {});
-  const leaseSize = Math.max(
-    1,
-    Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)),
-  );
+  const leaseSizeOf = (policy: RatePolicy) =>
+    Math.max(1, Math.min(policy.burst, Math.floor((policy.ratePerSecond * LEASE_MS) / 1000)));
   const leases = new Map<string, Lease>();
   /** Clients for whom a request for a batch of tokens is under way. */
   const leasing = new Set<string>();
-  const policyHeader = `"per-ip";q=${policy.ratePerSecond};w=1`;
 
-  function limited(retryAfterMs: number, resetMs: number): never {
+  function limited(policy: RatePolicy, retryAfterMs: number, resetMs: number): never {
     onRefused();
     const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
     const res = problemResponse(
       {
         status: 429,
-        detail: `rate limit of ${policy.ratePerSecond}/s (burst ${policy.burst}) reached; retry in ${retryAfter} s`,
+        detail: `${name} rate limit of ${policy.ratePerSecond}/s (burst ${policy.burst}) reached; retry in ${retryAfter} s`,
+        "violated-policy": name,
       },
       {
         "Retry-After": String(retryAfter),
-        "RateLimit-Policy": policyHeader,
-        RateLimit: `"per-ip";r=0;t=${Math.max(1, Math.ceil(resetMs / 1000))}`,
+        ...rateLimitHeaders({
+          name,
+          ...quotaOf(policy),
+          remaining: 0,
+          resetSeconds: Math.max(1, Math.ceil(resetMs / 1000)),
+        }),
       },
     );
     throw new HTTPException(429, { res });
   }
 
   /** Asks the object for `want` tokens; undefined when it cannot be reached in time. Never throws. */
-  async function requestLease(ip: string, want: number): Promise<Lease | undefined> {
+  async function requestLease(
+    ip: string,
+    want: number,
+    policy: RatePolicy,
+  ): Promise<Lease | undefined> {
     const now = Date.now();
     try {
-      const grant = await withDeadline(limiterDeadlineMs, store.acquire(ip, want));
+      const grant = await withDeadline(limiterDeadlineMs, store.acquire(ip, want, policy));
       return {
         tokens: grant.granted,
         remaining: grant.remaining,
+        fullAt: now + grant.resetMs,
         expiresAt: now + LEASE_MS,
         deniedUntil: grant.granted === 0 ? now + grant.retryAfterMs : 0,
       };
@@ -94,11 +117,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
    * cannot wait on that request's promise: workerd cancels a request that awaits another's I/O),
    * so concurrent requests never take a batch each.
    */
-  async function takeToken(ip: string): Promise<Lease | "unreachable"> {
+  async function takeToken(ip: string, policy: RatePolicy): Promise<Lease | "unreachable"> {
     const now = Date.now();
     const current = leases.get(ip);
     if (current && now < current.deniedUntil)
-      limited(current.deniedUntil - now, current.deniedUntil - now);
+      limited(policy, current.deniedUntil - now, current.deniedUntil - now);
     if (current && current.tokens > 0 && now < current.expiresAt) {
       current.tokens--;
       return current;
@@ -107,7 +130,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
     if (batch) leasing.add(ip);
     let lease: Lease | undefined;
     try {
-      lease = await requestLease(ip, batch ? leaseSize : 1);
+      lease = await requestLease(ip, batch ? leaseSizeOf(policy) : 1, policy);
     } finally {
       if (batch) leasing.delete(ip);
     }
@@ -116,13 +139,15 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
       if (leases.size >= MAX_LEASES) leases.delete(leases.keys().next().value!);
       leases.set(ip, lease);
     }
-    if (lease.tokens === 0) limited(lease.deniedUntil - Date.now(), lease.deniedUntil - Date.now());
+    if (lease.tokens === 0)
+      limited(policy, lease.deniedUntil - Date.now(), lease.deniedUntil - Date.now());
     lease.tokens--;
     return lease;
   }
 
   return async function rateLimit(c, next) {
-    const lease = await takeToken(keyOf(c));
+    const policy = policyOf(c);
+    const lease = await takeToken(keyOf(c), policy);
     if (lease === "unreachable") {
       if (onLimiterError === "fail-closed") {
         throw new HTTPException(503, {
@@ -137,7 +162,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<GatewayE
     }
     await next();
     // On the response the handler made (c.header() before next() is lost when it returns its own).
-    c.res.headers.set("RateLimit-Policy", policyHeader);
-    c.res.headers.set("RateLimit", `"per-ip";r=${lease.tokens + lease.remaining};t=1`);
+    announceLimit(c.res.headers, {
+      name,
+      ...quotaOf(policy),
+      remaining: lease.tokens + lease.remaining,
+      resetSeconds: Math.max(0, Math.ceil((lease.fullAt - Date.now()) / 1000)),
+    });
   };
 }

@@ -17,6 +17,7 @@ import {
   PredictRequest,
   Prediction,
   problemContent,
+  SIGN_IN_SECURITY,
 } from "../../predict-schema.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { EXPERIMENT_HEADER, routeOf, type RoutingOptions } from "./routing.ts";
@@ -42,7 +43,7 @@ export const predictRoute = createRoute({
   method: "post",
   path: "/predict",
   summary: "Classify the emotion of a short text",
-  security: [{ basicAuth: [] }],
+  security: SIGN_IN_SECURITY,
   request: {
     headers: z.object({
       [EXPERIMENT_HEADER]: z.string().optional().openapi({ description: experimentGroups() }),

@@ -15,7 +15,7 @@ export const EXPERIMENT_HEADER = "X-Experiment-Group";
 export interface RoutingOptions {
   /** Share of ordinary traffic (by assignment key) sent to the candidate, 0-100. */
   canaryPercent: number;
-  /** The client's address, for the assignment when it sends no key. */
+  /** The client's address, for the assignment of a request that is not signed in and sends no key. */
   clientIpOf: (c: AppContext) => string;
 }
 
@@ -24,7 +24,14 @@ export function routeOf(c: AppContext, { canaryPercent, clientIpOf }: RoutingOpt
   if (asked) return { variant: asked, payload: "own" };
   if (
     canaryPercent > 0 &&
-    inCanary(assignmentKey(c.req.header(ASSIGNMENT_KEY_HEADER), clientIpOf(c)), canaryPercent)
+    inCanary(
+      assignmentKey(
+        c.req.header(ASSIGNMENT_KEY_HEADER),
+        c.get("signedIn")?.consumer.name,
+        clientIpOf(c),
+      ),
+      canaryPercent,
+    )
   ) {
     return { variant: CANDIDATE, payload: "plain" };
   }
