@@ -3,12 +3,13 @@
  * input (or in API_PASSWORD), so it never shows in the process list or the shell history.
  */
 import { readFileSync } from "node:fs";
+import { CONSUMER_NAME } from "../workers/gateway/consumers/consumer.ts";
 import { hashPassword } from "../workers/gateway/middleware/basic-auth/password-hash.ts";
 
 const user = process.argv[2];
-if (!user || user.includes(":")) {
+if (!user || !CONSUMER_NAME.test(user)) {
   console.error(
-    "usage: npm run hash-password -- USER   (password on stdin or in API_PASSWORD; no ':' in USER)",
+    "usage: npm run hash-password -- USER   (password on stdin or in API_PASSWORD; USER is a consumer name: 1-64 of A-Za-z0-9._-)",
   );
   process.exit(2);
 }

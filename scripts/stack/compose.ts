@@ -51,7 +51,11 @@ export function composeFile(settings: Settings): string {
           mount(dirname(workerdConfigOf(where, p.name)), "ro"),
           mount(join(where.bundles, p.worker), "ro"),
           ...(p.worker === "gateway"
-            ? [mount(where.run, "ro"), mount(where.durableObjects, "rw")]
+            ? [
+                mount(where.run, "ro"),
+                mount(where.adminSockets, "rw"),
+                mount(where.durableObjects, "rw"),
+              ]
             : []),
           mount(where.workerSockets, "rw"),
         ],
@@ -60,7 +64,7 @@ export function composeFile(settings: Settings): string {
         // workers, which the render gave the folder), closed to everyone else.
         entrypoint: ["sh", "-c"],
         command: [
-          `umask 007 && rm -f ${p.socket} && exec ${files.workerd} serve ${workerdConfigOf(where, p.name)}`,
+          `umask 007 && rm -f ${[p.socket, p.adminSocket].filter(Boolean).join(" ")} && exec ${files.workerd} serve ${workerdConfigOf(where, p.name)}`,
         ],
         restart: "unless-stopped",
         depends_on: afterRender,

@@ -193,7 +193,10 @@ describe.runIf(asRoot)("docker-compose's containers, as their images' users", ()
           workerdConfigOf(where, name),
           ...filesUnder(join(where.bundles, worker)),
         ],
-        writes: [where.workerSockets, ...(worker === "gateway" ? [where.durableObjects] : [])],
+        writes: [
+          where.workerSockets,
+          ...(worker === "gateway" ? [where.durableObjects, where.adminSockets] : []),
+        ],
         connects,
       };
       expect(walk(name, needs)).toEqual(nothingAmiss);

@@ -222,7 +222,7 @@ export function programs(settings: Settings): Program[] {
   // start removes its own first (exec keeps the PID workerd's, for supervisord's signals).
   const workers = workerProcesses(settings).map((p) => ({
     name: p.name,
-    command: `/bin/sh -c "rm -f ${p.socket} && exec ${rendered.workerd} serve ${workerdConfigOf(paths, p.name)}"`,
+    command: `/bin/sh -c "rm -f ${[p.socket, p.adminSocket].filter(Boolean).join(" ")} && exec ${rendered.workerd} serve ${workerdConfigOf(paths, p.name)}"`,
     umask: GROUP_UMASK,
     priority: p.worker === "gateway" ? 20 : 10,
     // On TERM workerd stops answering, then waits for its open connections (nginx's idle
@@ -386,6 +386,7 @@ function prepareHome(topology: Topology, processes: WorkerProcess[]): void {
       ...processes.map((p) => dirname(workerdConfigOf(out, p.name))),
       out.run,
       out.workerSockets,
+      out.adminSockets,
     ])
       privateFolder(dir, 0o700);
     return;
@@ -404,6 +405,7 @@ function prepareHome(topology: Topology, processes: WorkerProcess[]): void {
   if (stackUser) privateFolder(out.prometheusData, 0o700, owners.prometheus);
   privateFolder(out.run, stackUser ? 0o750 : 0o755, entered);
   privateFolder(out.workerSockets, 0o2750, { uid: owners.workers.uid, gid: nginxWorkers!.gid });
+  privateFolder(out.adminSockets, 0o700, owners.workers);
 }
 
 /** Where the renderer makes each file before it renames it into place (prepareFolders makes it). */
@@ -636,6 +638,7 @@ export function renderAll(
       configDir: dirname(workerdConfigOf(where, process.name)),
       trafficAddress: addressOf(process),
       opsAddress: `${topology.internalHost}:${process.opsPort}`,
+      adminAddress: process.adminSocket && `unix:${process.adminSocket}`,
       vars:
         process.worker === "gateway"
           ? settings.gatewayVars

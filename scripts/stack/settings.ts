@@ -88,6 +88,11 @@ export function stackPaths(
     run,
     /** workerd's sockets: a folder of the processes' own, in the runtime folder (which is the renderer's). */
     workerSockets: join(run, "workers"),
+    /**
+     * The gateway's management socket: a folder of the stack's user alone, outside the runtime
+     * folder that nginx's workers (and in compose its container) enter.
+     */
+    adminSockets: join(home, "admin"),
     home,
     logs: join(state, "logs"),
     workerdConfigs: join(home, "workerd"),
@@ -275,6 +280,8 @@ export interface WorkerProcess {
   worker: "gateway" | Variant;
   socket: string;
   opsPort: number;
+  /** The gateway's `Admin` entrypoint: the consumers' management (`npm run consumers`). */
+  adminSocket?: string;
 }
 
 /** The gateway, then each variant's processes: `<variant>-<i>` when it has replicas, else `<variant>`. */
@@ -285,6 +292,7 @@ export function workerProcesses(settings: Settings, where: StackPaths = paths): 
       worker: "gateway",
       socket: join(where.workerSockets, "gateway.sock"),
       opsPort: settings.gatewayOpsPort,
+      adminSocket: join(where.adminSockets, "gateway.sock"),
     },
     ...VARIANTS.flatMap((variant) => {
       const { replicas, opsPort } = settings.variants[variant];

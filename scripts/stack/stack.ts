@@ -195,7 +195,8 @@ Fortress Edge is up.
   Prometheus    http://127.0.0.1:${settings.prometheusPort}/
   Credentials   ${paths.credentials} (API_USER, API_PASSWORD)
   Certificate   ${certificate.cert} (self-signed; pass it to --cacert)
-  Rate limit    ${settings.gatewayVars.RATE_LIMIT_RPS}/s per client IP, burst ${settings.gatewayVars.RATE_LIMIT_BURST}
+  Consumers     npm run consumers -- add NAME   (an API key: curl -H "Authorization: Bearer fek_…"; README "Consumers")
+  Rate limit    ${settings.gatewayVars.RATE_LIMIT_RPS}/s per client IP, burst ${settings.gatewayVars.RATE_LIMIT_BURST}; per consumer ${settings.gatewayVars.CONSUMER_RATE_LIMIT_RPS}/s, burst ${settings.gatewayVars.CONSUMER_RATE_LIMIT_BURST}, ${settings.gatewayVars.CONSUMER_DAILY_QUOTA === "0" ? "no daily quota" : `${settings.gatewayVars.CONSUMER_DAILY_QUOTA} a day`}
   Logs          make logs (files in ${paths.logs})    Status: make status    Stop: make stop-project
 
 Try it:

@@ -79,4 +79,12 @@ describe("workerd configs generated from wrangler.toml", () => {
     );
     expect(generated("bench-inference", { opsAddress: undefined })).not.toContain(`"ops"`);
   });
+
+  it("serves the gateway's Admin entrypoint on its admin address, and nothing else on it", () => {
+    const config = generated("gateway", { adminAddress: "unix:/run/test/admin/gateway.sock" });
+    expect(config).toContain(
+      `(name = "admin", address = "unix:/run/test/admin/gateway.sock", http = (), service = (name = "main", entrypoint = "Admin"))`,
+    );
+    expect(generated("gateway")).not.toContain(`"admin"`);
+  });
 });

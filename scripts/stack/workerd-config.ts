@@ -9,7 +9,8 @@
  * internal hops; reachable only by nginx's workers and the stack's user), served by the worker's
  * default entrypoint, and on 127.0.0.1:<ops port>, served by its `Ops` entrypoint: /health and
  * /metrics only, which Prometheus scrapes. So no TCP port of a worker can make a prediction, nor
- * choose the client IP the rate limit sees.
+ * choose the client IP the rate limit sees. The gateway also serves its `Admin` entrypoint (the
+ * consumers' management) on a unix socket of a folder only the stack's user enters.
  */
 import { join, relative } from "node:path";
 import { bundleModules } from "./bundle-modules.ts";
@@ -28,6 +29,8 @@ export const V8_FLAGS = ["--max-semi-space-size=8", "--max-old-space-size=64"];
 
 /** The named export of every worker that serves /health and /metrics only. */
 export const OPS_ENTRYPOINT = "Ops";
+/** The gateway's named export that serves the consumers' management. */
+export const ADMIN_ENTRYPOINT = "Admin";
 
 export interface WorkerdProcessConfig {
   worker: WorkerName;
@@ -39,6 +42,8 @@ export interface WorkerdProcessConfig {
   trafficAddress: string;
   /** Where the `Ops` entrypoint listens, if the worker has one. */
   opsAddress?: string;
+  /** Where the `Admin` entrypoint listens, if the worker has one. */
+  adminAddress?: string;
   /** Every [vars] entry's value at start (wrangler.toml's, or its override). */
   vars: Record<string, string>;
   /** The value of every secret of `secrets.required`. */
@@ -99,6 +104,11 @@ export function workerdConfig(spec: WorkerdProcessConfig): string {
     ...(spec.opsAddress
       ? [
           `(name = "ops", address = ${quote(spec.opsAddress)}, http = (), service = (name = "main", entrypoint = ${quote(OPS_ENTRYPOINT)}))`,
+        ]
+      : []),
+    ...(spec.adminAddress
+      ? [
+          `(name = "admin", address = ${quote(spec.adminAddress)}, http = (), service = (name = "main", entrypoint = ${quote(ADMIN_ENTRYPOINT)}))`,
         ]
       : []),
   ];
