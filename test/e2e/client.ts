@@ -195,3 +195,43 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
   );
   return { sent, failures, failed, served, latenciesMs, started, cutShort };
 }
+
+/**
+ * `npm run consumers -- ARGS` as an operator runs it, with `input` on standard input: its one JSON
+ * line parsed (null when it prints none), or its failure.
+ */
+export async function consumers(args: string[], input?: string): Promise<any> {
+  const child = execFile(process.execPath, ["--import", "tsx", "scripts/consumers.ts", ...args], {
+    cwd: ROOT,
+    timeout: 60_000,
+    encoding: "utf8",
+  });
+  if (input !== undefined) child.child.stdin!.end(input);
+  else child.child.stdin!.end();
+  const { stdout } = await child;
+  const lines = stdout.trim().split("\n").filter(Boolean);
+  return lines.length === 0
+    ? null
+    : lines.length === 1
+      ? JSON.parse(lines[0]!)
+      : lines.map((l) => JSON.parse(l));
+}
+
+/** A consumer name no earlier run used (the registry outlives a run). */
+export const freshConsumer = (what: string) =>
+  `${what}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+/** Polls `attempt` every 200 ms until it returns true, for at most `ms`: how long it took, or undefined. */
+export async function within(
+  ms: number,
+  attempt: () => Promise<boolean>,
+): Promise<number | undefined> {
+  const started = Date.now();
+  while (Date.now() - started <= ms) {
+    if (await attempt()) return Date.now() - started;
+    await sleep(200);
+  }
+  return undefined;
+}
+
+export const bearer = (key: string) => `Bearer ${key}`;

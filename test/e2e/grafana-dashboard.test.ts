@@ -5,7 +5,16 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { basicAuth, call, freshClient, predict, prometheusQuery } from "./client.ts";
+import {
+  basicAuth,
+  call,
+  consumers,
+  freshClient,
+  freshConsumer,
+  predict,
+  prometheusQuery,
+  within,
+} from "./client.ts";
 
 const dashboard = JSON.parse(
   readFileSync(
@@ -29,6 +38,13 @@ describe("the Grafana dashboard", () => {
       body: JSON.stringify({ token: answered.headers["x-prediction-token"], label: "love" }),
     });
     await predict("hi", { auth: basicAuth(undefined, "wrong") });
+    // A consumer with a daily quota of its own (the end-to-end stack's default has none).
+    const { key } = await consumers(["add", freshConsumer("dashboard"), "--daily", "100"]);
+    const served = await within(5000, async () => {
+      const reply = await predict("quota", { auth: `Bearer ${key}` });
+      return reply.status === 200;
+    });
+    expect(served).toBeDefined();
     await Promise.all(Array.from({ length: 12 }, () => predict("hello", { from: client })));
     // Two scrapes (5 s apart) are needed before rate() has something to say.
     await sleep(11_000);

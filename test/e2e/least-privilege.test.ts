@@ -72,7 +72,7 @@ function connectAs(user: string, socket: string): string {
 
 /** Every unix socket in the runtime folder: supervisord's and nginx's pools', and workerd's in theirs. */
 const sockets = () =>
-  [paths.run, paths.workerSockets].flatMap((folder) =>
+  [paths.run, paths.workerSockets, paths.adminSockets].flatMap((folder) =>
     readdirSync(folder)
       .map((name) => join(folder, name))
       .filter((path) => statSync(path).isSocket()),
@@ -104,10 +104,14 @@ describe.runIf(asRoot)("started as root", () => {
         expect(connectAs(user, socket), `${user}: ${socket}`).toBe("EACCES");
   });
 
-  it("lets nginx's workers' user connect to the workers' and pools' sockets, and not to supervisord's", () => {
+  it("lets nginx's workers' user connect to the workers' and pools' sockets, and not to supervisord's nor the consumers' management", () => {
+    const gateway = workerProcesses(settings).find((p) => p.worker === "gateway")!;
+    expect(sockets()).toContain(gateway.adminSocket);
     for (const socket of sockets())
       expect(connectAs(settings.nginxWorkerUser, socket), socket).toBe(
-        socket === rendered.supervisorSocket ? "EACCES" : "connected",
+        socket === rendered.supervisorSocket || socket === gateway.adminSocket
+          ? "EACCES"
+          : "connected",
       );
   });
 });
