@@ -16,13 +16,21 @@ import { readCredentials } from "../scripts/stack/secrets.ts";
 import {
   loadSettings,
   paths,
+  readWranglerConfig,
   ROOT,
   stableProcesses,
   WRANGLER_CONFIGS,
 } from "../scripts/stack/settings.ts";
 
 /** Raised for the benchmark so that it measures throughput, not the limiter saying no. */
-export const BENCH_ENV = { ...process.env, RATE_LIMIT_RPS: "1000000", RATE_LIMIT_BURST: "1000000" };
+/** The limits raised out of the way, each still checked on every request. */
+export const BENCH_ENV = {
+  ...process.env,
+  RATE_LIMIT_RPS: "1000000",
+  RATE_LIMIT_BURST: "1000000",
+  CONSUMER_RATE_LIMIT_RPS: "1000000",
+  CONSUMER_RATE_LIMIT_BURST: "1000000",
+};
 export const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const STACK = ["tsx", "scripts/stack/stack.ts"];
 export const settings = loadSettings(BENCH_ENV);
@@ -51,6 +59,27 @@ export interface Target {
 export function ours(): Target {
   const { user, password } = readCredentials();
   return { base, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` };
+}
+
+/** Ours, signed in by an API key instead: a consumer of the run's own (the raised default limits). */
+export async function oursWithApiKey(): Promise<Target> {
+  const { consumers, freshConsumer } = await import("../test/e2e/client.ts");
+  const { key } = await consumers(["add", freshConsumer("bench")]);
+  await sleep(5000); // in every gateway isolate's view
+  return { base, authorization: `Bearer ${key}` };
+}
+
+/**
+ * The sign-in flood rows (test/e2e/sign-in-flood.ts) from one address and from twenty, each at the
+ * shipped per-address rate (wrangler.toml's RATE_LIMIT_RPS), here with the limits raised.
+ */
+export async function signInFloods() {
+  const { signInFlood } = await import("../test/e2e/sign-in-flood.ts");
+  const shippedRate = Number(readWranglerConfig("gateway").vars!.RATE_LIMIT_RPS);
+  return {
+    one: await signInFlood(settings, 1, shippedRate),
+    twenty: await signInFlood(settings, 20, shippedRate),
+  };
 }
 
 export function wrk(path: string, connections: number, group = "", target = ours()): LoadResult {

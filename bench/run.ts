@@ -15,7 +15,9 @@ import {
   gatewayRespawnMs,
   inferenceInWorkerd,
   LOAD_SECONDS,
+  oursWithApiKey,
   settings,
+  signInFloods,
   sideBySide,
   signedInUnderWrongPasswordFlood,
   STACK,
@@ -75,6 +77,17 @@ async function measure() {
       c16: await withNginxTimings(() => withCpu(onThePath, () => wrk("/predict", 16))),
       c64: wrk("/predict", 64),
     },
+    /**
+     * The v1 path's CPU a request signed in by an API key, next to Basic Auth's cached path, in
+     * turns (key, password, key) so that a drift of the machine falls on both.
+     */
+    signIn: await (async () => {
+      const key = await oursWithApiKey();
+      const withKey = () => withCpu(onThePath, () => wrk("/predict", 16, "", key));
+      const first = withKey();
+      const password = withCpu(onThePath, () => wrk("/predict", 16));
+      return { apiKey: [first, withKey()], basicAuthCached: [password] };
+    })(),
     v2: {
       c16: withCpu(onThePath, () => wrk("/predict", 16, "debug")),
       c64: wrk("/predict", 64, "debug"),
@@ -83,6 +96,7 @@ async function measure() {
     againstPeer,
     ceiling: { c16: wrk("/bench/ceiling", 16) },
     wrongPasswordFlood: await signedInUnderWrongPasswordFlood(LOAD_SECONDS),
+    signInFloods: await signInFloods(),
     rssMegabytesAfterLoad: rssMegabytes([...onThePath, "nginx-exporter", "prometheus"]),
     inference: await inferenceInWorkerd(),
     coldStart: {
