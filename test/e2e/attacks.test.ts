@@ -9,7 +9,6 @@ import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { certificate } from "../../scripts/stack/secrets.ts";
 import { paths, poolSocketOf, pooled, workerProcesses } from "../../scripts/stack/settings.ts";
@@ -20,6 +19,7 @@ import {
   call,
   credentials,
   freshClient,
+  inThread,
   percentile,
   predict,
   prometheusValue,
@@ -149,23 +149,13 @@ async function publicPagesFlood(addresses: number, connectionsEach: number, ms: 
       return Array.from({ length: connectionsEach }, (_, i) => loop(agent, from, i));
     })).then(() => parentPort.postMessage(statuses));
   `;
-  const worker = new Worker(code, {
-    eval: true,
-    workerData: {
-      port: settings.httpsPort,
-      ca: ca.toString(),
-      addresses: Array.from({ length: addresses }, freshClient),
-      connectionsEach,
-      ms,
-    },
+  return inThread<Record<string, number>>(code, {
+    port: settings.httpsPort,
+    ca: ca.toString(),
+    addresses: Array.from({ length: addresses }, freshClient),
+    connectionsEach,
+    ms,
   });
-  try {
-    return await new Promise<Record<string, number>>((resolve, reject) =>
-      worker.once("message", resolve).once("error", reject),
-    );
-  } finally {
-    await worker.terminate();
-  }
 }
 
 /** Opens `count` TCP connections from `from` to the public port, each kept open doing nothing (or, with `tls`, after the handshake). */

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { promisify } from "node:util";
+import { Worker } from "node:worker_threads";
 import { readCredentials, certificate } from "../../scripts/stack/secrets.ts";
 import { loadSettings, paths, ROOT } from "../../scripts/stack/settings.ts";
 
@@ -235,3 +236,18 @@ export async function within(
 }
 
 export const bearer = (key: string) => `Bearer ${key}`;
+
+/**
+ * Runs `code` (a flood's client) in a thread of its own, so that reading its answers does not
+ * delay the client measured against it: what it posts back when done.
+ */
+export async function inThread<T>(code: string, workerData: unknown): Promise<T> {
+  const worker = new Worker(code, { eval: true, workerData });
+  try {
+    return await new Promise<T>((resolve, reject) =>
+      worker.once("message", resolve).once("error", reject),
+    );
+  } finally {
+    await worker.terminate();
+  }
+}

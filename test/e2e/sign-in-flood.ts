@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Worker } from "node:worker_threads";
 import { certificate } from "../../scripts/stack/secrets.ts";
 import type { Settings } from "../../scripts/stack/settings.ts";
 import {
@@ -14,6 +13,7 @@ import {
   credentials,
   freshClient,
   freshConsumer,
+  inThread,
   percentile,
   predict,
 } from "./client.ts";
@@ -86,24 +86,14 @@ async function wrongPasswords(
     const done = () => (Date.now() > until && inFlight === 0 ? parentPort.postMessage(answers) : setTimeout(done, 50));
     setTimeout(done, ms);
   `;
-  const worker = new Worker(code, {
-    eval: true,
-    workerData: {
-      port: settings.httpsPort,
-      ca: readFileSync(certificate.cert, "utf8"),
-      addresses: Array.from({ length: addresses }, freshClient),
-      user: credentials.user,
-      interval: 1000 / perAddressPerSecond,
-      ms,
-    },
+  return inThread<Record<string, number>>(code, {
+    port: settings.httpsPort,
+    ca: readFileSync(certificate.cert, "utf8"),
+    addresses: Array.from({ length: addresses }, freshClient),
+    user: credentials.user,
+    interval: 1000 / perAddressPerSecond,
+    ms,
   });
-  try {
-    return await new Promise<Record<string, number>>((resolve, reject) =>
-      worker.once("message", resolve).once("error", reject),
-    );
-  } finally {
-    await worker.terminate();
-  }
 }
 
 /**
