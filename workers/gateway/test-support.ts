@@ -1,5 +1,6 @@
 /** Helpers of the gateway's tests: requests that carry what nginx would set (the client IP header). */
 import { workerUnderTest } from "../shared/testing/worker-under-test.ts";
+import { env } from "cloudflare:workers";
 import { consumerDirectory } from "./consumers/directory.ts";
 import { TEST_PASSWORD, TEST_USER } from "./test-credentials.ts";
 
@@ -37,16 +38,26 @@ export function postPredict(sentence: unknown, options: PredictOptions = {}): Pr
   });
 }
 
+/** A registry object of the test's own (the worker's ConsumerRegistry, under a fresh name). */
+export const freshRegistry = () =>
+  env.CONSUMERS.get(env.CONSUMERS.idFromName(`test-${crypto.randomUUID()}`));
+
 /**
- * The consumers of an API_USERS secret alone, as a sign-in middleware on a tiny app reads them:
- * the directory over a registry that holds no consumer of its own.
+ * A sign-in middleware's view of the consumers, as a gateway isolate has it: the directory over a
+ * real registry (a fresh one unless given) and an API_USERS secret.
  */
-export function viewOfSecret(apiUsers: string) {
+export function directoryOver(
+  registry: ReturnType<typeof freshRegistry> = freshRegistry(),
+  apiUsers = "",
+) {
   const directory = consumerDirectory({
-    registry: { snapshot: async () => ({ version: "secret only", consumers: [] }) },
+    registry: { snapshot: (version, used) => registry.snapshot(version, used) },
     apiUsers,
     defaults: { rate: { ratePerSecond: 10, burst: 10 }, daily: 0 },
-    deadlineMs: 1000,
+    deadlineMs: 5000,
   });
   return () => directory.view();
 }
+
+/** The consumers of an API_USERS secret, over a registry that holds none of its own. */
+export const viewOfSecret = (apiUsers: string) => directoryOver(freshRegistry(), apiUsers);

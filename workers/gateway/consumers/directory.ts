@@ -13,13 +13,7 @@ import {
   parseUsers,
   type StoredHash,
 } from "../middleware/basic-auth/password-hash.ts";
-import {
-  PASSWORD_SCOPES,
-  type ConsumerEntry,
-  type ConsumerLimits,
-  type Scope,
-  type Snapshot,
-} from "./consumer.ts";
+import type { ConsumerEntry, ConsumerLimits, Scope, Snapshot } from "./consumer.ts";
 
 /** How old a view may get before a request reads the registry again, in the background. */
 export const REFRESH_MS = 2000;
@@ -41,8 +35,8 @@ export interface Consumer {
   /** Requests a UTC day, or null for none. */
   daily: number | null;
   expiresAt: number | null;
-  /** Each password's stored hash, by its encoded form (so a cached sign-in can tell it still holds). */
-  passwords: Map<string, StoredHash>;
+  /** Its one password: the stored hash, and its encoded form (a cached sign-in tells by it that it still holds). */
+  password?: { encoded: string; hash: StoredHash };
 }
 
 export interface KeyHolder {
@@ -148,7 +142,7 @@ export function consumerDirectory(options: DirectoryOptions): Directory {
 function consumerOf(
   name: string,
   limits: Partial<ConsumerLimits>,
-  passwords: [string, StoredHash][],
+  password: Consumer["password"],
   expiresAt: number | null,
   defaults: ConsumerDefaults,
 ): Consumer {
@@ -161,7 +155,7 @@ function consumerOf(
     },
     daily: daily > 0 ? daily : null,
     expiresAt,
-    passwords: new Map(passwords),
+    password,
   };
 }
 
@@ -175,12 +169,15 @@ function merge(
   const inStore = new Set(stored.map((entry) => entry.name));
   for (const [name, { encoded, hash }] of secretUsers) {
     if (!inStore.has(name))
-      consumers.set(name, consumerOf(name, {}, [[encoded, hash]], null, defaults));
+      consumers.set(name, consumerOf(name, {}, { encoded, hash }, null, defaults));
   }
   for (const entry of stored) {
     if (entry.revoked) continue;
-    const passwords = entry.passwords.map((p): [string, StoredHash] => [p, parseStoredHash(p)]);
-    const consumer = consumerOf(entry.name, entry.limits, passwords, entry.expiresAt, defaults);
+    // The registry keeps one password a consumer (setPassword replaces).
+    const [encoded] = entry.passwords;
+    const password =
+      encoded === undefined ? undefined : { encoded, hash: parseStoredHash(encoded) };
+    const consumer = consumerOf(entry.name, entry.limits, password, entry.expiresAt, defaults);
     consumers.set(entry.name, consumer);
     for (const key of entry.keys)
       keys.set(key.sha256, {
@@ -196,5 +193,3 @@ function merge(
 /** Whether a consumer or key with this expiry still holds now. */
 export const unexpired = (expiresAt: number | null, now: number) =>
   expiresAt === null || expiresAt > now;
-
-export { PASSWORD_SCOPES };

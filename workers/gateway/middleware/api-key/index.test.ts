@@ -1,29 +1,23 @@
 /** API keys on a tiny app: the middleware alone, over a registry of the test's own. */
-import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import type { GatewayEnv } from "../../app-context.ts";
 import { newApiKey } from "../../consumers/api-key.ts";
-import { consumerDirectory } from "../../consumers/directory.ts";
+import { directoryOver, freshRegistry } from "../../test-support.ts";
 import { apiKeyAuthentication } from "./index.ts";
 
 async function tinyApp() {
-  const registry = env.CONSUMERS.get(env.CONSUMERS.idFromName(`api-key-${Math.random()}`));
+  const registry = freshRegistry();
   await registry.addConsumer("test", { name: "team-a" });
-  const directory = consumerDirectory({
-    registry: { snapshot: (v, used) => registry.snapshot(v, used) },
-    apiUsers: "",
-    defaults: { rate: { ratePerSecond: 10, burst: 10 }, daily: 0 },
-    deadlineMs: 5000,
-  });
+  const directoryView = directoryOver(registry);
   let views = 0;
   const app = new Hono<GatewayEnv>()
     .use(
       apiKeyAuthentication({
         viewOf: () => {
           views++;
-          return directory.view();
+          return directoryView();
         },
         realm: "fortress",
       }),

@@ -1,11 +1,17 @@
 /** Basic Auth on a tiny app: the middleware alone, with a users list of the test's own. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { GatewayEnv } from "../../app-context.ts";
-import { consumerDirectory, REFRESH_MS } from "../../consumers/directory.ts";
-import { basicAuthHeader, TEST_PASSWORD, TEST_USER, viewOfSecret } from "../../test-support.ts";
+import { REFRESH_MS } from "../../consumers/directory.ts";
+import {
+  basicAuthHeader,
+  directoryOver,
+  freshRegistry,
+  TEST_PASSWORD,
+  TEST_USER,
+  viewOfSecret,
+} from "../../test-support.ts";
 import { hashBudget } from "./hash-budget.ts";
 import { hashPassword, verifyPassword } from "./password-hash.ts";
 import { basicAuthentication, type BasicAuthOptions } from "./index.ts";
@@ -161,21 +167,16 @@ describe("basic auth", () => {
 
 describe("basic auth over the registry", () => {
   it("signs in a header refused before its consumer had that password, once the gateway's view has it", async () => {
-    const registry = env.CONSUMERS.get(env.CONSUMERS.idFromName(`basic-${Math.random()}`));
-    const directory = consumerDirectory({
-      registry: { snapshot: (v, used) => registry.snapshot(v, used) },
-      apiUsers: "",
-      defaults: { rate: { ratePerSecond: 10, burst: 10 }, daily: 0 },
-      deadlineMs: 5000,
-    });
-    const { signIn } = tinyApp({ viewOf: () => directory.view() });
+    const registry = freshRegistry();
+    const viewOf = directoryOver(registry);
+    const { signIn } = tinyApp({ viewOf });
     const header = basicAuthHeader("newcomer", "their password");
     expect((await signIn(header)).status).toBe(401);
     await registry.addConsumer("test", { name: "newcomer" });
     await registry.setPassword("test", "newcomer", await hashPassword("their password"));
     const later = Date.now() + REFRESH_MS;
     vi.spyOn(Date, "now").mockReturnValue(later);
-    await directory.view(); // the stale view is read again
+    await viewOf(); // the stale view is read again
     const response = await signIn(header);
     vi.restoreAllMocks();
     expect(response.status).toBe(200);

@@ -103,22 +103,21 @@ export function basicAuthentication(options: BasicAuthOptions): MiddlewareHandle
   let laneFreeAt = 0;
   const hashEstimate = () => Math.min(...hashTimes);
 
-  /** The stored password (encoded) that `password` is, after its turn in the lane; undefined if none. */
+  /** The consumer's stored password (encoded) if `password` is it, after its turn in the lane. */
   async function check(consumer: Consumer | undefined, password: string) {
     const turn = Math.max(laneFreeAt, Date.now());
     laneFreeAt = turn + hashEstimate();
     await sleep(turn - Date.now());
-    const stored = consumer ? [...consumer.passwords][0] : undefined;
+    const stored = consumer?.password;
     if (!stored) {
       await sleep(hashEstimate());
       return undefined;
     }
-    const [encoded, hash] = stored;
     const started = Date.now();
-    const matches = await verify(password, hash);
+    const matches = await verify(password, stored.hash);
     await sleep(0);
     if (hashTimes.push(Date.now() - started) > TIMED_HASHES) hashTimes.shift();
-    return matches ? encoded : undefined;
+    return matches ? stored.encoded : undefined;
   }
 
   return async function basicAuthentication(c, next) {
@@ -131,7 +130,10 @@ export function basicAuthentication(options: BasicAuthOptions): MiddlewareHandle
     const remembered = verified.get(key, now);
     if (remembered) {
       const consumer = view.consumers.get(remembered.name);
-      if (consumer?.passwords.has(remembered.password) && unexpired(consumer.expiresAt, now)) {
+      if (
+        consumer?.password?.encoded === remembered.password &&
+        unexpired(consumer.expiresAt, now)
+      ) {
         // In use, it stays remembered: a signed-in client never meets the hash budget mid-flood.
         verified.set(key, remembered, now + cacheSeconds * 1000);
         c.set("signedIn", { consumer, scopes: PASSWORD_SCOPES });
