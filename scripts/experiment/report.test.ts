@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { jsDivergence, verdictOf, wilson, type Arm } from "./report.ts";
+import { jsDivergence, verdictOf, wilson, type Arm } from "./evidence.ts";
 import { THRESHOLDS } from "./thresholds.ts";
 
 const arm = (over: Partial<Arm>): Arm => ({
   variant: "v1",
+  route: "stable",
   model: "a",
   requests: 1000,
   errors: 0,
@@ -12,6 +13,7 @@ const arm = (over: Partial<Arm>): Arm => ({
   labels: {},
   feedback: 100,
   correct: 40,
+  feedbackConsumers: 5,
   ...over,
 });
 const noShadow = { agree: 0, disagree: 0 };
@@ -62,5 +64,38 @@ describe("the verdict", () => {
       verdictOf(arm({}), arm({ variant: "v2", feedback: 5, correct: 2 }), noShadow).verdict,
     ).toBe("hold");
     expect(verdictOf(arm({}), undefined, noShadow).verdict).toBe("hold");
+  });
+
+  it("weighs live accuracy only when its feedback comes from enough consumers: one consumer's labels neither condemn nor clear v2", async () => {
+    const fromOne = arm({ variant: "v2", route: "canary", correct: 0, feedbackConsumers: 1 });
+    expect(verdictOf(arm({}), fromOne, noShadow)).toEqual({
+      verdict: "hold",
+      reasons: [
+        `feedback: v1 100 from 5 consumers, v2 100 from 1 (${THRESHOLDS.minFeedback} from ${THRESHOLDS.minFeedbackConsumers} consumers each needed)`,
+      ],
+    });
+    expect(
+      verdictOf(
+        arm({}),
+        { ...fromOne, feedbackConsumers: THRESHOLDS.minFeedbackConsumers },
+        noShadow,
+      ).verdict,
+    ).toBe("roll back");
+  });
+
+  it("without the feedback a rollout step may go without, promotes on the requests it needs alone", () => {
+    const v2 = arm({
+      variant: "v2",
+      route: "canary",
+      requests: 30,
+      feedback: 0,
+      feedbackConsumers: 0,
+    });
+    expect(verdictOf(arm({}), v2, noShadow, { requests: 20, feedback: false }).verdict).toBe(
+      "promote",
+    );
+    expect(verdictOf(arm({}), v2, noShadow, { requests: 50, feedback: false }).verdict).toBe(
+      "hold",
+    );
   });
 });

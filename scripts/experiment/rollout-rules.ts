@@ -1,18 +1,24 @@
 /**
  * deployments/prometheus/rollout-rules.yml from THRESHOLDS: alerts when the candidate (v2) does
- * worse than the stable variant (v1) by the report's own limits. `make rollout-rules` writes it; a
- * unit test checks the committed file.
+ * worse than the stable variant (v1) by the report's own limits, on the same evidence: v1's
+ * ordinary traffic (route="stable") against v2's canary traffic (route="canary"), never debug
+ * requests or shadow copies. `make rollout-rules` writes it; a unit test checks the committed file.
  */
 import { stringify } from "yaml";
 import { CANDIDATE, STABLE } from "../../workers/manifest.ts";
 import { ALERT_FOR, ALERT_WINDOW, THRESHOLDS } from "./thresholds.ts";
 
 const w = ALERT_WINDOW;
-const errorRate = (variant: string) =>
-  // "or vector(0)": a variant with no 5xx at all has no such series, which would silence the alert.
-  `((sum(rate(fortress_requests_total{variant="${variant}",status=~"5.."}[${w}])) or vector(0)) / sum(rate(fortress_requests_total{variant="${variant}"}[${w}])))`;
-const p99 = (variant: string) =>
-  `histogram_quantile(0.99, sum by (le) (rate(fortress_request_duration_seconds_bucket{variant="${variant}"}[${w}])))`;
+/** The two arms the verdict weighs, as series selectors. */
+const ARMS = {
+  stable: `variant="${STABLE}",route="stable"`,
+  canary: `variant="${CANDIDATE}",route="canary"`,
+};
+const errorRate = (arm: string) =>
+  // "or vector(0)": an arm with no 5xx at all has no such series, which would silence the alert.
+  `((sum(rate(fortress_requests_total{${arm},status=~"5.."}[${w}])) or vector(0)) / sum(rate(fortress_requests_total{${arm}}[${w}])))`;
+const p99 = (arm: string) =>
+  `histogram_quantile(0.99, sum by (le) (rate(fortress_request_duration_seconds_bucket{${arm}}[${w}])))`;
 
 export function rolloutRules(): string {
   const rules = {
@@ -22,20 +28,20 @@ export function rolloutRules(): string {
         rules: [
           {
             alert: "CandidateErrorRateAboveProduction",
-            expr: `${errorRate(CANDIDATE)} - ${errorRate(STABLE)} > ${THRESHOLDS.errorRateIncrease}`,
+            expr: `${errorRate(ARMS.canary)} - ${errorRate(ARMS.stable)} > ${THRESHOLDS.errorRateIncrease}`,
             for: ALERT_FOR,
             labels: { severity: "page" },
             annotations: {
-              summary: `${CANDIDATE} answers 5xx more often than ${STABLE}, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (make rollback, or CANARY_PERCENT=0)`,
+              summary: `${CANDIDATE}'s canary answers 5xx more often than ${STABLE}, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (make rollback, or CANARY_PERCENT=0)`,
             },
           },
           {
             alert: "CandidateSlowerThanProduction",
-            expr: `${p99(CANDIDATE)} > ${THRESHOLDS.p99Ratio} * ${p99(STABLE)}`,
+            expr: `${p99(ARMS.canary)} > ${THRESHOLDS.p99Ratio} * ${p99(ARMS.stable)}`,
             for: ALERT_FOR,
             labels: { severity: "ticket" },
             annotations: {
-              summary: `${CANDIDATE}'s p99 latency is above ${THRESHOLDS.p99Ratio}x ${STABLE}'s`,
+              summary: `${CANDIDATE}'s canary p99 latency is above ${THRESHOLDS.p99Ratio}x ${STABLE}'s`,
             },
           },
           {

@@ -15,6 +15,8 @@ export const THRESHOLDS = {
   /** Below this many requests or feedbacks for a variant, the verdict is "hold": too little to tell. */
   minRequests: 200,
   minFeedback: 50,
+  /** Live accuracy counts only when its feedback comes from at least this many consumers on each side. */
+  minFeedbackConsumers: 3,
 } as const;
 
 /** How long a breach must last before an alert fires. */

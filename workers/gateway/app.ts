@@ -37,6 +37,8 @@ import { requireScope } from "./middleware/require-scope/index.ts";
 import { docs, OPENAPI_INFO } from "./routes/docs.ts";
 import { health } from "./routes/health.ts";
 import { predict, predictRoute } from "./routes/predict/index.ts";
+import { shadowCopies } from "./routes/predict/shadow.ts";
+import { CANDIDATE } from "../manifest.ts";
 import { feedback, feedbackRoute } from "./routes/feedback.ts";
 import { predictionTokens } from "./feedback/prediction-token.ts";
 
@@ -53,6 +55,18 @@ export interface GatewayDeps {
 
 const notFound = (c: { req: { method: string; path: string } }) =>
   problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` });
+
+/** A /predict answer, or a shadow copy's, in the request metrics. */
+function recordPrediction(
+  variant: string,
+  route: string,
+  model: string,
+  status: number,
+  seconds: number,
+): void {
+  metrics.requests.inc({ variant, route, model, status: String(status) });
+  metrics.duration.observe(seconds, { variant, route, model });
+}
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
   const app = new OpenAPIHono<GatewayEnv>({ strict: true, defaultHook: refuseInvalidBody });
@@ -87,12 +101,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
   app.use(
     observe({
       // The request metrics are /predict's: health checks and the docs do not drown its figures.
-      record({ path, variant, model, status, seconds, consumer }) {
+      record({ path, variant, route, model, status, seconds, consumer }) {
         if (consumer !== undefined)
           metrics.consumerRequests.inc({ consumer, path, status: String(status) });
-        if (path !== "/predict") return;
-        metrics.requests.inc({ variant, model, status: String(status) });
-        metrics.duration.observe(seconds, { variant, model });
+        if (path === "/predict") recordPrediction(variant, route, model, status, seconds);
       },
     }),
   );
@@ -207,9 +219,17 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
       timeoutMs: config.upstreamTimeoutMs,
       canaryPercent: config.canaryPercent,
       shadowPercent: config.shadowPercent,
+      shadow: shadowCopies({
+        maxInFlight: config.shadowMaxInFlight,
+        timeoutMs: config.shadowTimeoutMs,
+        onShadow(outcome, answer) {
+          metrics.shadowPredictions.inc({ outcome });
+          if (answer)
+            recordPrediction(CANDIDATE, "shadow", answer.model, answer.status, answer.seconds);
+        },
+      }),
       clientIpOf: clientIp,
       tokens,
-      onShadow: (outcome) => metrics.shadowPredictions.inc({ outcome }),
       onResend: (variant) => metrics.upstreamResends.inc({ variant }),
       onUpstreamError: (variant) => metrics.upstreamErrors.inc({ variant }),
     }),

@@ -24,6 +24,8 @@ describe("parseGatewayConfig", () => {
       CLIENT_IP_HEADER: "X-Real-IP",
       CANARY_PERCENT: "12.5",
       SHADOW_PERCENT: "100",
+      SHADOW_MAX_IN_FLIGHT: "2",
+      SHADOW_TIMEOUT_MS: "250",
       UPSTREAM_TIMEOUT_MS: "2000",
     };
     expect(parseGatewayConfig(vars)).toEqual({
@@ -39,6 +41,8 @@ describe("parseGatewayConfig", () => {
       clientIpHeader: "X-Real-IP",
       canaryPercent: 12.5,
       shadowPercent: 100,
+      shadowMaxInFlight: 2,
+      shadowTimeoutMs: 250,
       upstreamTimeoutMs: 2000,
     });
   });
@@ -55,6 +59,7 @@ describe("parseGatewayConfig", () => {
     ["CLIENT_IP_HEADER", " ", "set"],
     ["CANARY_PERCENT", "101", "a percentage (0-100)"],
     ["SHADOW_PERCENT", "-5", "a percentage (0-100)"],
+    ["SHADOW_MAX_IN_FLIGHT", "0", "a whole number, 1 or more"],
     ["UPSTREAM_TIMEOUT_MS", undefined, "a number above 0"],
   ] as const)("refuses %s=%s, naming the var and what it must be", (name, value, what) => {
     expect(() => parseGatewayConfig({ ...env, [name]: value })).toThrow(

@@ -31,6 +31,10 @@ export interface GatewayConfig {
   canaryPercent: number;
   /** SHADOW_PERCENT: the share of the stable variant's requests also sent to the candidate, 0-100. */
   shadowPercent: number;
+  /** SHADOW_MAX_IN_FLIGHT: shadow copies in flight at most on an isolate; past it one is skipped. */
+  shadowMaxInFlight: number;
+  /** SHADOW_TIMEOUT_MS: how long the candidate may take over a shadow copy. */
+  shadowTimeoutMs: number;
   /** UPSTREAM_TIMEOUT_MS: how long a variant may take before the client gets a 504. */
   upstreamTimeoutMs: number;
 }
@@ -52,6 +56,8 @@ export type GatewayVars = Partial<
     | "CLIENT_IP_HEADER"
     | "CANARY_PERCENT"
     | "SHADOW_PERCENT"
+    | "SHADOW_MAX_IN_FLIGHT"
+    | "SHADOW_TIMEOUT_MS"
     | "UPSTREAM_TIMEOUT_MS",
     string
   >
@@ -98,6 +104,8 @@ export function parseGatewayConfig(vars: GatewayVars): GatewayConfig {
     clientIpHeader: text("CLIENT_IP_HEADER"),
     canaryPercent: percentage("CANARY_PERCENT"),
     shadowPercent: percentage("SHADOW_PERCENT"),
+    shadowMaxInFlight: atLeast1("SHADOW_MAX_IN_FLIGHT"),
+    shadowTimeoutMs: above0("SHADOW_TIMEOUT_MS"),
     upstreamTimeoutMs: above0("UPSTREAM_TIMEOUT_MS"),
   };
 }

@@ -1,17 +1,18 @@
 /** The gateway process's metrics (Prometheus text at GET /metrics, scraped internally only). */
 import { createRegistry, LATENCY_BUCKETS } from "../shared/http/metrics.ts";
 import { VARIANTS } from "../manifest.ts";
+import { SHADOW_OUTCOMES } from "./routes/predict/shadow.ts";
 
 export const registry = createRegistry();
 
 export const metrics = {
   requests: registry.counter(
     "fortress_requests_total",
-    "POST /predict requests answered, by variant, model version and status",
+    'POST /predict requests answered, and shadow copies (route="shadow"), by variant, route (stable, canary, debug, shadow), model version and status',
   ),
   duration: registry.histogram(
     "fortress_request_duration_seconds",
-    "Time to answer POST /predict, by variant and model version",
+    "Time to answer POST /predict, or a shadow copy, by variant, route and model version",
     LATENCY_BUCKETS,
   ),
   rateLimited: registry.counter("fortress_rate_limited_total", "Requests refused with 429"),
@@ -50,7 +51,7 @@ export const metrics = {
   ),
   shadowPredictions: registry.counter(
     "fortress_shadow_predictions_total",
-    "Stable requests also sent to the candidate after the answer (SHADOW_PERCENT), by whether the two labels agree",
+    "Stable requests also sent to the candidate after the answer (SHADOW_PERCENT), by whether the two labels agree (error: failed or past SHADOW_TIMEOUT_MS; skipped: SHADOW_MAX_IN_FLIGHT were in flight)",
   ),
 };
 
@@ -59,7 +60,7 @@ metrics.rateLimited.add(0);
 metrics.authFailures.add(0);
 metrics.authThrottled.add(0);
 metrics.healthProbes.add(0);
-for (const outcome of ["agree", "disagree", "error"]) metrics.shadowPredictions.add(0, { outcome });
+for (const outcome of SHADOW_OUTCOMES) metrics.shadowPredictions.add(0, { outcome });
 for (const variant of VARIANTS) {
   metrics.upstreamErrors.add(0, { variant });
   metrics.upstreamResends.add(0, { variant });

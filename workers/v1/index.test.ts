@@ -58,7 +58,7 @@ describe("v1 worker", () => {
     await predict({ sentence: "I love this!" });
     const text = await (await ops.fetch("http://v1/metrics")).text();
     const love = text.match(
-      /^fortress_predictions_total\{variant="v1",model="[0-9a-f]{12}",label="love"\} (\d+)/m,
+      /^fortress_predictions_total\{variant="v1",model="[0-9a-f]{12}",route="direct",label="love"\} (\d+)/m,
     );
     expect(Number(love?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(

@@ -31,10 +31,33 @@ describe("v2 worker", () => {
 });
 
 describe("v2 as the canary", () => {
-  it("answers exactly production's body when the gateway asks for the plain payload, with its model version", async () => {
-    const response = await predict({ "X-Payload": "plain" });
-    expect(await response.json()).toEqual({ "prediction value": "love" });
-    expect(response.headers.get("X-Model-Version")).toMatch(/^[0-9a-f]{12}$/);
+  it.each(["canary", "shadow"])(
+    "answers exactly production's body to a request the gateway routed as %s, with its model version",
+    async (route) => {
+      const response = await predict({ "X-Route": route });
+      expect(await response.json()).toEqual({ "prediction value": "love" });
+      expect(response.headers.get("X-Model-Version")).toMatch(/^[0-9a-f]{12}$/);
+    },
+  );
+
+  it("counts each prediction under the route the gateway names, and a call without one as direct", async () => {
+    const count = async (route: string) =>
+      Number(
+        new RegExp(
+          `^fortress_predictions_total\\{variant="v2",model="[0-9a-f]{12}",route="${route}",label="love"\\} (\\d+)`,
+          "m",
+        ).exec(await (await ops.fetch("http://v2/metrics")).text())?.[1] ?? 0,
+      );
+    const before = { canary: await count("canary"), debug: await count("debug") };
+    await predict({ "X-Route": "canary" });
+    await predict({ "X-Route": "debug" });
+    await predict({ "X-Route": "debug" });
+    await predict({ "X-Route": "anything" });
+    expect({ canary: await count("canary"), debug: await count("debug") }).toEqual({
+      canary: before.canary + 1,
+      debug: before.debug + 2,
+    });
+    expect(await count("direct")).toBeGreaterThanOrEqual(1);
   });
 });
 

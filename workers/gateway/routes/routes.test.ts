@@ -150,9 +150,12 @@ describe("the gateway's other routes", () => {
     expect((await gateway.fetch("http://gateway/feedback")).headers.get("Allow")).toBe("POST");
   });
 
-  it("counts what happened in the Prometheus metrics", async () => {
+  it("counts what happened in the Prometheus metrics, each prediction under the route it took (stable, debug)", async () => {
     const count = (text: string, line: RegExp) => Number(text.match(line)?.[1] ?? 0);
-    const ok = /^fortress_requests_total\{variant="v1",model="[0-9a-f]{12}",status="200"\} (\d+)$/m;
+    const ok =
+      /^fortress_requests_total\{variant="v1",route="stable",model="[0-9a-f]{12}",status="200"\} (\d+)$/m;
+    const debug =
+      /^fortress_requests_total\{variant="v2",route="debug",model="[0-9a-f]{12}",status="200"\} (\d+)$/m;
     const unauthorized = /^fortress_auth_failures_total (\d+)$/m;
     const before = await (await ops.fetch("http://gateway/metrics")).text();
     const requests = (text: string) =>
@@ -161,6 +164,7 @@ describe("the gateway's other routes", () => {
         0,
       );
     await postPredict("hello");
+    await postPredict("hello", { headers: { "X-Experiment-Group": "debug" } });
     await postPredict("hello", { authorization: null });
     // Not /predict's: none of these is a request it counts.
     await gateway.fetch("http://gateway/health");
@@ -168,8 +172,9 @@ describe("the gateway's other routes", () => {
     await gateway.fetch("http://gateway/nowhere");
     const after = await (await ops.fetch("http://gateway/metrics")).text();
     expect(count(after, ok) - count(before, ok)).toBe(1);
+    expect(count(after, debug) - count(before, debug)).toBe(1);
     expect(count(after, unauthorized) - count(before, unauthorized)).toBe(1);
-    expect(requests(after) - requests(before)).toBe(2);
+    expect(requests(after) - requests(before)).toBe(3);
     expect(after).toMatch(/^# TYPE fortress_request_duration_seconds histogram$/m);
   });
 });

@@ -19,10 +19,13 @@ import { createRegistry, LATENCY_BUCKETS, metricsResponse } from "../http/metric
 import {
   LABEL_HEADER,
   MODEL_VERSION_HEADER,
-  PAYLOAD_HEADER,
   PAYLOADS,
   plainPayload,
+  ROUTE_HEADER,
+  ROUTES,
+  routeOfHeader,
   sentenceOf,
+  wantsPlainPayload,
 } from "./prediction-contract.ts";
 import { problemResponse } from "../http/problem.ts";
 import { REQUEST_ID_HEADER } from "../http/request-id.ts";
@@ -38,7 +41,7 @@ export function createInferenceWorker(variant: Variant, selected: SelectedModel)
   const registry = createRegistry();
   const predictions = registry.counter(
     "fortress_predictions_total",
-    "Predictions made, by variant, model version and label",
+    "Predictions made, by variant, model version, route (how the request reached the variant) and label",
   );
   const inferenceSeconds = registry.histogram(
     "fortress_inference_duration_seconds",
@@ -53,7 +56,9 @@ export function createInferenceWorker(variant: Variant, selected: SelectedModel)
     "fortress_model_load_seconds",
     "Seconds the model took to load",
   );
-  for (const label of LABELS) predictions.add(0, { variant, model: selected.version, label });
+  for (const route of ROUTES)
+    for (const label of LABELS)
+      predictions.add(0, { variant, model: selected.version, route, label });
 
   let modelReported: Promise<ModelInfo> | undefined;
   /** The model, loaded on first use; its gauges are set once, when it has loaded. */
@@ -73,13 +78,13 @@ export function createInferenceWorker(variant: Variant, selected: SelectedModel)
     const started = performance.now();
     const { label, probabilities } = await classifier.classify(sentence);
     const inferenceMs = performance.now() - started;
-    predictions.inc({ variant, model: selected.version, label });
+    const route = routeOfHeader(request.headers.get(ROUTE_HEADER));
+    predictions.inc({ variant, model: selected.version, route, label });
     inferenceSeconds.observe(inferenceMs / 1000);
     const replica = env.REPLICA ?? variant;
     const requestId = request.headers.get(REQUEST_ID_HEADER) ?? "";
-    // A canary answer keeps production's body: the gateway asks for it.
     const body =
-      request.headers.get(PAYLOAD_HEADER) === "plain"
+      route !== "direct" && wantsPlainPayload(route)
         ? plainPayload(label)
         : render({ label, probabilities, model, inferenceMs, replica, requestId });
     return Response.json(body, {

@@ -17,8 +17,25 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export const MODEL_VERSION_HEADER = "X-Model-Version";
 /** The label predicted, for the gateway (its prediction token, its shadow comparison); not passed on. */
 export const LABEL_HEADER = "X-Prediction-Label";
-/** Sent by the gateway as "plain" for production's body whatever the variant (a canary answer). */
-export const PAYLOAD_HEADER = "X-Payload";
+/**
+ * How a request reached its variant, the `route` label of every request and prediction metric:
+ * so that the rollout's evidence compares the stable variant's ordinary traffic with the canary's,
+ * and a developer's debug requests or the shadow copies never pass for either.
+ * - stable: ordinary traffic, to the stable variant;
+ * - canary: ordinary traffic, to the candidate (its assignment key falls in the canary);
+ * - debug: a request that asked for a variant (X-Experiment-Group);
+ * - shadow: the gateway's copy of a stable request, sent to the candidate after the answer.
+ */
+export const ROUTES = ["stable", "canary", "debug", "shadow"] as const;
+export type RouteName = (typeof ROUTES)[number];
+/** Sent by the gateway with every request to a variant: its route, for the variant's metrics. */
+export const ROUTE_HEADER = "X-Route";
+/** The route a variant counts a request under: the gateway's word, else "direct" (a test's call). */
+export const routeOfHeader = (value: string | null): RouteName | "direct" =>
+  (ROUTES as readonly string[]).includes(value ?? "") ? (value as RouteName) : "direct";
+/** Canary and shadow answers keep production's body whatever the variant. */
+export const wantsPlainPayload = (route: RouteName): boolean =>
+  route === "canary" || route === "shadow";
 
 /** Production's body, exactly the exam stack's: {"prediction value": label}. */
 export const plainPayload = (label: string) => ({ "prediction value": label });

@@ -17,6 +17,7 @@ function tinyApp() {
     )
     .get("/v2", (c) => {
       c.set("variant", "v2");
+      c.set("route", "canary");
       return c.text("ok");
     })
     .get("/refused", () => {
@@ -31,21 +32,29 @@ function tinyApp() {
 }
 
 describe("observe", () => {
-  it("records an answer's variant, status and duration", async () => {
+  it("records an answer's variant, route, status and duration", async () => {
     const { app, recorded } = tinyApp();
     await app.request("/v2");
     expect(recorded).toEqual([
-      { path: "/v2", variant: "v2", model: "none", status: 200, seconds: expect.any(Number) },
+      {
+        path: "/v2",
+        variant: "v2",
+        route: "canary",
+        model: "none",
+        status: 200,
+        seconds: expect.any(Number),
+      },
     ]);
   });
 
-  it("records a refusal made before any variant was chosen as variant none", async () => {
+  it("records a refusal made before any variant was chosen as variant and route none", async () => {
     const { app, recorded } = tinyApp();
     await app.request("/refused");
     expect(recorded).toEqual([
       {
         path: "/refused",
         variant: "none",
+        route: "none",
         model: "none",
         status: 429,
         seconds: expect.any(Number),

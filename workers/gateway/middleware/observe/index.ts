@@ -5,6 +5,8 @@ export interface Answered {
   path: string;
   /** The variant that answered, or "none" when the request was refused before one was chosen. */
   variant: string;
+  /** How it reached that variant (stable, canary, debug), or "none". */
+  route: string;
   /** The model version that answered, or "none". */
   model: string;
   status: number;
@@ -35,6 +37,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<GatewayEnv> 
     options.record({
       path: c.req.path,
       variant,
+      route: c.get("route") ?? "none",
       model: c.get("model") ?? "none",
       status: c.res.status,
       seconds,

@@ -9,7 +9,7 @@ import {
   LABEL_HEADER,
   MODEL_VERSION_HEADER,
 } from "../../../shared/inference/prediction-contract.ts";
-import { MANIFEST, STABLE, VARIANTS, type Variant, type VariantSpec } from "../../../manifest.ts";
+import { MANIFEST, VARIANTS, type Variant, type VariantSpec } from "../../../manifest.ts";
 import type { PredictionTokens } from "../../feedback/prediction-token.ts";
 import {
   chainProblems,
@@ -21,8 +21,8 @@ import {
 } from "../../predict-schema.ts";
 import type { GatewayEnv } from "../../app-context.ts";
 import { EXPERIMENT_HEADER, routeOf, type RoutingOptions } from "./routing.ts";
-import { shadow, type ShadowOptions } from "./shadow.ts";
-import { callVariant } from "./upstream.ts";
+import type { Shadow } from "./shadow.ts";
+import { callVariant, type UpstreamOptions } from "./upstream.ts";
 
 const PREDICTION_TOKEN_HEADER = "X-Prediction-Token";
 
@@ -71,9 +71,11 @@ export const predictRoute = createRoute({
   },
 });
 
-export interface PredictOptions extends RoutingOptions, ShadowOptions {
+export interface PredictOptions extends RoutingOptions, UpstreamOptions {
   /** Share of the stable variant's requests also sent to the candidate after the answer, 0-100. */
   shadowPercent: number;
+  /** Sends those copies (shadow.ts). */
+  shadow: Shadow;
   /** Signs each prediction's X-Prediction-Token, for feedback on it. */
   tokens: PredictionTokens;
   /** Told of each upstream failure: unreachable, too slow, or answering 5xx. */
@@ -91,6 +93,7 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     const route = routeOf(c, options);
     const { variant } = route;
     c.set("variant", variant);
+    c.set("route", route.name);
     const response = await callVariant(c, route, sentence, options);
     // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
     if (response.status >= 500) options.onUpstreamError?.(variant);
@@ -118,11 +121,11 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
       // The token is the client's alone: no cache on the way keeps it.
       headers.set("Cache-Control", "no-store");
       if (
-        variant === STABLE &&
+        route.name === "stable" &&
         options.shadowPercent > 0 &&
         Math.random() * 100 < options.shadowPercent
       ) {
-        c.executionCtx.waitUntil(shadow(c, sentence, label, options));
+        c.executionCtx.waitUntil(options.shadow(c, sentence, label));
       }
     }
     return new Response(response.body, { status: response.status, headers }) as unknown as Awaited<

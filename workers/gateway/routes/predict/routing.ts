@@ -21,7 +21,7 @@ export interface RoutingOptions {
 
 export function routeOf(c: AppContext, { canaryPercent, clientIpOf }: RoutingOptions): Route {
   const asked = variantOfGroup(c.req.header(EXPERIMENT_HEADER));
-  if (asked) return { variant: asked, payload: "own" };
+  if (asked) return { variant: asked, name: "debug" };
   if (
     canaryPercent > 0 &&
     inCanary(
@@ -33,7 +33,7 @@ export function routeOf(c: AppContext, { canaryPercent, clientIpOf }: RoutingOpt
       canaryPercent,
     )
   ) {
-    return { variant: CANDIDATE, payload: "plain" };
+    return { variant: CANDIDATE, name: "canary" };
   }
-  return { variant: STABLE, payload: "own" };
+  return { variant: STABLE, name: "stable" };
 }

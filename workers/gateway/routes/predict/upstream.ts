@@ -4,7 +4,7 @@
  * variant cannot be reached (503), is too slow (504) or answers with an error (502, or 503 when it
  * says to retry).
  */
-import { PAYLOAD_HEADER } from "../../../shared/inference/prediction-contract.ts";
+import { ROUTE_HEADER, type RouteName } from "../../../shared/inference/prediction-contract.ts";
 import { problemResponse } from "../../../shared/http/problem.ts";
 import { REQUEST_ID_HEADER } from "../../../shared/http/request-id.ts";
 import { withTimeout } from "../../../shared/http/with-timeout.ts";
@@ -15,15 +15,16 @@ import type { AppContext } from "../../app-context.ts";
 const MAX_ATTEMPTS = 3;
 const RESEND_PAUSE_MS = 5;
 
-/** Where a request goes, and in which shape the answer comes back. */
+/** Where a request goes, and how it got there (which also says in which shape it is answered). */
 export interface Route {
   variant: Variant;
-  /** "plain": the stable variant's body whatever the variant (a canary answer). */
-  payload: "own" | "plain";
+  name: RouteName;
 }
 
 export interface UpstreamOptions {
   timeoutMs: number;
+  /** Sends at most, when a connection fails at once: MAX_ATTEMPTS unless fewer are asked. */
+  attempts?: number;
   /** Told when a request is sent to an upstream again after its connection failed at once. */
   onResend?: (variant: Variant) => void;
 }
@@ -31,16 +32,16 @@ export interface UpstreamOptions {
 /** Asks the route's variant to classify `sentence` (valid, trimmed). */
 export async function callVariant(
   c: AppContext,
-  { variant, payload }: Route,
+  { variant, name }: Route,
   sentence: string,
-  { timeoutMs, onResend }: UpstreamOptions,
+  { timeoutMs, attempts = MAX_ATTEMPTS, onResend }: UpstreamOptions,
 ): Promise<Response> {
   const upstream = c.env[bindingOf(variant)];
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
     [REQUEST_ID_HEADER]: c.get("requestId"),
+    [ROUTE_HEADER]: name,
   };
-  if (payload === "plain") headers[PAYLOAD_HEADER] = "plain";
   const send = (signal: AbortSignal) =>
     upstream.fetch("http://upstream/predict", {
       method: "POST",
@@ -69,7 +70,7 @@ export async function callVariant(
           // Kept-alive connections that the other side closed at that moment (nginx reloading, a
           // replica restarting) fail at once, and the pool may hold several: send again, up to
           // MAX_ATTEMPTS in all. Safe, as a prediction has no side effects; never after a timeout.
-          if ((error as Error)?.name === "TimeoutError" || attempt === MAX_ATTEMPTS) throw error;
+          if ((error as Error)?.name === "TimeoutError" || attempt >= attempts) throw error;
           onResend?.(variant);
           // The pause lets the runtime notice the other closed connections of its pool and drop
           // them: sent again at once, all three attempts met closed connections (measured).
