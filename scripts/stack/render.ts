@@ -566,12 +566,16 @@ const frontHeaders = (indent: number) =>
 /** One nginx location a public path, by its kind (workers/gateway/public-paths.ts). */
 function publicLocations(settings: Settings): string {
   const api = apiLimit(settings);
+  const limited = [
+    `limit_req zone=api burst=${api.burst} nodelay;`,
+    `set $limit_retry_after ${api.retryAfterSeconds};`,
+  ];
   const directives = {
-    limited: [
-      `limit_req zone=api burst=${api.burst} nodelay;`,
-      `set $limit_retry_after ${api.retryAfterSeconds};`,
-    ],
-    open: publicLimit(settings),
+    limited: [...limited, "proxy_pass http://gateway;"],
+    // A fresh connection (no kept-alive one that the gateway may close under the request), and
+    // no second send once the request has gone: a resent feedback would be a second feedback.
+    once: [...limited, "proxy_next_upstream error;", "proxy_pass http://gateway_once;"],
+    open: [...publicLimit(settings), "proxy_pass http://gateway;"],
     // A minute at most, whatever the gateway's Cache-Control says, so a new deployment shows soon;
     // one request at a time fills it, and a stale copy stands in while the gateway restarts.
     static: [
@@ -587,11 +591,12 @@ function publicLocations(settings: Settings): string {
       "proxy_hide_header X-Request-Id;",
       "add_header X-Request-Id $forwarded_request_id always;",
       frontHeaders(0),
+      "proxy_pass http://gateway;",
     ],
   };
   return PUBLIC_PATHS.map(
     (path) =>
-      `        location = ${path} {\n${[...directives[PUBLIC_ROUTES[path]], "proxy_pass http://gateway;"].map((d) => `            ${d}`).join("\n")}\n        }`,
+      `        location = ${path} {\n${directives[PUBLIC_ROUTES[path]].map((d) => `            ${d}`).join("\n")}\n        }`,
   ).join("\n");
 }
 

@@ -5,12 +5,14 @@
  * the app's own routes.
  * - "limited": signed in and rate-limited per client by the gateway (nginx's per-address limit
  *   sits above the gateway's, so that the gateway's 429 stays the contract);
+ * - "once": limited, and with a side effect (feedback is counted), so nginx never sends it twice:
+ *   on a connection of its own, never resent once sent;
  * - "open": no sign-in (nginx limits it per address);
  * - "static": changes only with a deployment (nginx caches it, and limits it per address).
  */
 export const PUBLIC_ROUTES = {
   "/predict": "limited",
-  "/feedback": "limited",
+  "/feedback": "once",
   "/health": "open",
   "/openapi.json": "static",
   "/docs": "static",
