@@ -7,11 +7,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Agent } from "node:http";
 import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { readCredentials, certificate } from "../../scripts/stack/secrets.ts";
 import { loadSettings, paths, ROOT } from "../../scripts/stack/settings.ts";
+import { nativeTopology, renderAll } from "../../scripts/stack/render.ts";
+import { supervisorctl } from "../../scripts/stack/supervisor.ts";
 
 export const settings = loadSettings();
 
@@ -41,6 +44,8 @@ export interface CallOptions {
   from?: string;
   /** Plain HTTP to this port instead of HTTPS to the public port. */
   httpPort?: number;
+  /** A pool of kept-alive connections to send on, as an HTTP client with a pool does. */
+  agent?: Agent;
 }
 
 export function call(path: string, options: CallOptions = {}): Promise<Reply> {
@@ -58,7 +63,7 @@ export function call(path: string, options: CallOptions = {}): Promise<Reply> {
         // A connection per call: each client address is a client of its own, and a kept-alive
         // socket that nginx has just closed fails as "socket hang up" when reused (Node 20's
         // global agent keeps sockets alive). Node then sends Connection: close itself.
-        agent: false,
+        agent: options.agent ?? false,
         ...(secure ? { ca, servername: "localhost" } : {}),
         timeout: 15_000,
       },
@@ -82,6 +87,13 @@ export function call(path: string, options: CallOptions = {}): Promise<Reply> {
     req.end();
   });
 }
+
+/**
+ * A client as users run them: a pool of at most `connections` kept-alive HTTPS connections, which
+ * `call` sends on with `agent` (a pool per source address: Node's agent keys them by it).
+ */
+export const keepAliveAgent = (connections: number) =>
+  new HttpsAgent({ keepAlive: true, maxSockets: connections, ca, servername: "localhost" });
 
 export const basicAuth = (user = credentials.user, password = credentials.password) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
@@ -250,4 +262,19 @@ export async function inThread<T>(code: string, workerData: unknown): Promise<T>
   } finally {
     await worker.terminate();
   }
+}
+
+/** Restarts the gateway with these vars over the stack's (rendered as start would), until healthy. */
+export async function restartGatewayWith(overrides: Record<string, string>): Promise<void> {
+  renderAll(loadSettings({ ...process.env, ...overrides }), nativeTopology(settings));
+  supervisorctl("restart", "gateway");
+  for (let i = 0; i < 50; i++) {
+    if (
+      (await call("/health", { httpPort: settings.gatewayOpsPort }).catch(() => undefined))
+        ?.status === 200
+    )
+      return;
+    await sleep(100);
+  }
+  throw new Error("the gateway did not come back");
 }

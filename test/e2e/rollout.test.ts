@@ -4,25 +4,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { nativeTopology, renderAll } from "../../scripts/stack/render.ts";
-import { loadSettings } from "../../scripts/stack/settings.ts";
-import { supervisorctl } from "../../scripts/stack/supervisor.ts";
 import { dataPaths, readDataset, selectSplit } from "../../model/training/dataset.ts";
-import { basicAuth, call, freshClient, predict, settings } from "./client.ts";
-
-async function restartGatewayWith(overrides: Record<string, string>): Promise<void> {
-  renderAll(loadSettings({ ...process.env, ...overrides }), nativeTopology(settings));
-  supervisorctl("restart", "gateway");
-  for (let i = 0; i < 50; i++) {
-    if (
-      (await call("/health", { httpPort: settings.gatewayOpsPort }).catch(() => undefined))
-        ?.status === 200
-    )
-      return;
-    await sleep(100);
-  }
-  throw new Error("the gateway did not come back");
-}
+import { basicAuth, call, freshClient, predict, restartGatewayWith, settings } from "./client.ts";
 
 /** Each key's variant for one request, from a fresh address each (the rate limit is per address). */
 async function variantsOf(
@@ -57,7 +40,7 @@ async function feedbackCounted(): Promise<Record<string, number>> {
   const text = (await call("/metrics", { httpPort: settings.gatewayOpsPort })).body;
   const counts: Record<string, number> = {};
   for (const [, variant, correct, n] of text.matchAll(
-    /^fortress_feedback_total\{variant="(v[12])",model="[0-9a-f]{12}",correct="(true|false)"\} (\d+)$/gm,
+    /^fortress_feedback_total\{variant="(v[12])",route="[a-z]+",model="[0-9a-f]{12}",correct="(true|false)",consumer="[^"]+"\} (\d+)$/gm,
   )) {
     counts[`${variant} ${correct}`] = (counts[`${variant} ${correct}`] ?? 0) + Number(n);
   }
@@ -125,11 +108,14 @@ describe("rolling out v2", () => {
     );
     expect(counted).toEqual(expected);
 
+    const [header, claims] = String(
+      (await predict("I love this!")).headers["x-prediction-token"],
+    ).split(".");
     const forged = await call("/feedback", {
       method: "POST",
       from: freshClient(),
       headers: { "Content-Type": "application/json", Authorization: basicAuth() },
-      body: JSON.stringify({ token: "eyJyaWQiOiJ4In0.c2lnbmF0dXJl", label: "love" }),
+      body: JSON.stringify({ token: `${header}.${claims}.c2lnbmF0dXJl`, label: "love" }),
     });
     expect(forged.status).toBe(422);
     expect(forged.json().detail).toBe("the token was not issued by this service");

@@ -39,7 +39,7 @@ import { health } from "./routes/health.ts";
 import { predict, predictRoute } from "./routes/predict/index.ts";
 import { shadowCopies } from "./routes/predict/shadow.ts";
 import { CANDIDATE } from "../manifest.ts";
-import { feedback, feedbackRoute } from "./routes/feedback.ts";
+import { feedback, feedbackRoute, type FeedbackOptions } from "./routes/feedback.ts";
 import { predictionTokens } from "./feedback/prediction-token.ts";
 
 export interface GatewayDeps {
@@ -51,6 +51,8 @@ export interface GatewayDeps {
   apiUsers: string;
   /** The FEEDBACK_SECRET secret: the key of X-Prediction-Token. */
   feedbackSecret: string;
+  /** Where each prediction token's feedback is counted once (the FeedbackLedger Durable Object). */
+  ledger: FeedbackOptions["ledger"];
 }
 
 const notFound = (c: { req: { method: string; path: string } }) =>
@@ -247,12 +249,18 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     },
     feedback({
       tokens,
-      onFeedback: (prediction, correct) =>
+      ledger: deps.ledger,
+      capacity: config.feedbackLedgerCapacity,
+      deadlineMs: config.rateLimiterDeadlineMs,
+      onFeedback: (prediction, correct, consumer) =>
         metrics.feedback.inc({
-          variant: prediction.v,
-          model: prediction.m,
+          variant: prediction.variant,
+          route: prediction.route,
+          model: prediction.model,
           correct: String(correct),
+          consumer,
         }),
+      onNotCounted: (reason) => metrics.feedbackNotCounted.inc({ reason }),
     }),
   );
 

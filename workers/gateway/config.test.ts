@@ -27,6 +27,7 @@ describe("parseGatewayConfig", () => {
       SHADOW_MAX_IN_FLIGHT: "2",
       SHADOW_TIMEOUT_MS: "250",
       UPSTREAM_TIMEOUT_MS: "2000",
+      FEEDBACK_LEDGER_CAPACITY: "1000",
     };
     expect(parseGatewayConfig(vars)).toEqual({
       rateLimit: { ratePerSecond: 0.02, burst: 5 },
@@ -44,6 +45,7 @@ describe("parseGatewayConfig", () => {
       shadowMaxInFlight: 2,
       shadowTimeoutMs: 250,
       upstreamTimeoutMs: 2000,
+      feedbackLedgerCapacity: 1000,
     });
   });
 

@@ -37,6 +37,8 @@ export interface GatewayConfig {
   shadowTimeoutMs: number;
   /** UPSTREAM_TIMEOUT_MS: how long a variant may take before the client gets a 504. */
   upstreamTimeoutMs: number;
+  /** FEEDBACK_LEDGER_CAPACITY: prediction tokens the feedback ledger remembers at most. */
+  feedbackLedgerCapacity: number;
 }
 
 /** The vars, by name: what wrangler.toml declares and Env carries. */
@@ -58,7 +60,8 @@ export type GatewayVars = Partial<
     | "SHADOW_PERCENT"
     | "SHADOW_MAX_IN_FLIGHT"
     | "SHADOW_TIMEOUT_MS"
-    | "UPSTREAM_TIMEOUT_MS",
+    | "UPSTREAM_TIMEOUT_MS"
+    | "FEEDBACK_LEDGER_CAPACITY",
     string
   >
 >;
@@ -107,5 +110,6 @@ export function parseGatewayConfig(vars: GatewayVars): GatewayConfig {
     shadowMaxInFlight: atLeast1("SHADOW_MAX_IN_FLIGHT"),
     shadowTimeoutMs: above0("SHADOW_TIMEOUT_MS"),
     upstreamTimeoutMs: above0("UPSTREAM_TIMEOUT_MS"),
+    feedbackLedgerCapacity: atLeast1("FEEDBACK_LEDGER_CAPACITY"),
   };
 }

@@ -35,7 +35,11 @@ export const metrics = {
   ),
   feedback: registry.counter(
     "fortress_feedback_total",
-    "Feedback on predictions (POST /feedback), by the variant and model version that made them and whether they were right",
+    "Feedback on predictions (POST /feedback), each token counted once, by the variant, route and model version that made them, whether they were right, and the consumer who gave it",
+  ),
+  feedbackNotCounted: registry.counter(
+    "fortress_feedback_not_counted_total",
+    "Feedback not counted, by reason: repeat (accepted, counted before), conflict (409), not-yours (403), ledger-full (503)",
   ),
   consumerRequests: registry.counter(
     "fortress_consumer_requests_total",
@@ -60,6 +64,8 @@ metrics.rateLimited.add(0);
 metrics.authFailures.add(0);
 metrics.authThrottled.add(0);
 metrics.healthProbes.add(0);
+for (const reason of ["repeat", "conflict", "not-yours", "ledger-full"])
+  metrics.feedbackNotCounted.add(0, { reason });
 for (const outcome of SHADOW_OUTCOMES) metrics.shadowPredictions.add(0, { outcome });
 for (const variant of VARIANTS) {
   metrics.upstreamErrors.add(0, { variant });

@@ -8,9 +8,11 @@ import { adminApp } from "./admin/app.ts";
 import { createGateway } from "./app.ts";
 import { parseGatewayConfig } from "./config.ts";
 import { registryOf } from "./consumers/registry-store.ts";
+import { ledgerOf } from "./feedback/ledger-store.ts";
 import { durableObjectStore } from "./rate-limiter/limiter-store.ts";
 
 export { ConsumerRegistry } from "./consumers/consumer-registry.ts";
+export { FeedbackLedger } from "./feedback/feedback-ledger.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 
 const config = parseGatewayConfig(env);
@@ -20,6 +22,7 @@ const { app, ops } = createGateway(config, {
   registry,
   apiUsers: env.API_USERS,
   feedbackSecret: env.FEEDBACK_SECRET,
+  ledger: ledgerOf(env.FEEDBACK_LEDGER),
 });
 const admin = adminApp(registry.registry);
 

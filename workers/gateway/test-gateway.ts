@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { createGateway } from "./app.ts";
 import { parseGatewayConfig } from "./config.ts";
 import { registryOf } from "./consumers/registry-store.ts";
+import { ledgerOf } from "./feedback/ledger-store.ts";
 import { memoryStore } from "./rate-limiter/limiter-store.ts";
 import { basicAuthHeader, freshIp, TEST_PASSWORD, TEST_USER } from "./test-support.ts";
 
@@ -15,6 +16,7 @@ export function gatewayWith(vars: Record<string, string> = {}) {
     registry: registryOf(env.CONSUMERS),
     apiUsers: env.API_USERS,
     feedbackSecret: env.FEEDBACK_SECRET,
+    ledger: ledgerOf(env.FEEDBACK_LEDGER),
   }).app;
 }
 

@@ -1,47 +1,69 @@
 import { describe, expect, it } from "vitest";
-import {
-  predictionTokens,
-  TOKEN_LIFETIME_SECONDS,
-  type PredictionClaims,
-} from "./prediction-token.ts";
+import { predictionTokens, TOKEN_LIFETIME_SECONDS, type Prediction } from "./prediction-token.ts";
 
 const SECRET = "a-test-secret-of-at-least-32-characters";
-const claims: PredictionClaims = {
+const prediction: Prediction = {
   rid: "req-1",
-  v: "v1",
-  m: "d1bc2d1894f3",
-  l: "love",
-  iat: 1_800_000_000,
+  variant: "v1",
+  route: "stable",
+  model: "d1bc2d1894f3",
+  label: "love",
 };
+const base64Url = (value: object) =>
+  btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
 describe("prediction tokens", () => {
-  it("gives back the claims of a token it signed", async () => {
+  it("are JWTs (HS256) naming the consumer they were given to, with a unique id, for 7 days", async () => {
     const tokens = predictionTokens(SECRET);
-    expect(await tokens.verify(await tokens.sign(claims), claims.iat + 60)).toEqual(claims);
+    const [first, second] = [
+      await tokens.sign(prediction, "alice"),
+      await tokens.sign(prediction, "alice"),
+    ];
+    expect(JSON.parse(atob(first.split(".")[0]!))).toEqual({ alg: "HS256", typ: "JWT" });
+    const claims = await tokens.verify(first);
+    expect(claims).toEqual({
+      ...prediction,
+      sub: "alice",
+      jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+    });
+    if ("status" in claims) throw new Error("refused");
+    expect(claims.exp - claims.iat).toBe(TOKEN_LIFETIME_SECONDS);
+    const again = await tokens.verify(second);
+    expect("jti" in again && again.jti).not.toBe(claims.jti);
   });
 
-  it("refuses a token whose claims were changed, or signed with another secret", async () => {
+  it("refuses a token whose claims were changed, signed with another secret, or of another algorithm (none)", async () => {
     const tokens = predictionTokens(SECRET);
-    const [, signature] = (await tokens.sign(claims)).split(".");
-    const changed = `${btoa(JSON.stringify({ ...claims, l: "hate" })).replace(/=+$/, "")}.${signature}`;
-    expect(await tokens.verify(changed, claims.iat)).toMatchObject({
-      status: 422,
-      detail: "the token was not issued by this service",
-    });
-    const foreign = await predictionTokens(`${SECRET}-other`).sign(claims);
-    expect(await tokens.verify(foreign, claims.iat)).toMatchObject({
-      status: 422,
-      detail: "the token was not issued by this service",
-    });
+    const [header, body, signature] = (await tokens.sign(prediction, "alice")).split(".");
+    const claims = JSON.parse(atob(body!.replaceAll("-", "+").replaceAll("_", "/")));
+    const forgeries = [
+      `${header}.${base64Url({ ...claims, sub: "mallory" })}.${signature}`,
+      await predictionTokens(`${SECRET}-other`).sign(prediction, "alice"),
+      `${base64Url({ alg: "none", typ: "JWT" })}.${body}.`,
+      `${base64Url({ alg: "HS512", typ: "JWT" })}.${body}.${signature}`,
+    ];
+    for (const forged of forgeries)
+      expect(await tokens.verify(forged)).toEqual({
+        status: 422,
+        detail: "the token was not issued by this service",
+      });
   });
 
   it("refuses an expired token and a malformed one", async () => {
     const tokens = predictionTokens(SECRET);
-    expect(
-      await tokens.verify(await tokens.sign(claims), claims.iat + TOKEN_LIFETIME_SECONDS + 1),
-    ).toMatchObject({ status: 422, detail: expect.stringMatching(/expired/) });
-    for (const bad of ["", "abc", "a.b.c", "!!!.???"])
-      expect(await tokens.verify(bad, claims.iat)).toMatchObject({ status: 422 });
+    const old = await tokens.sign(
+      prediction,
+      "alice",
+      Date.now() / 1000 - TOKEN_LIFETIME_SECONDS - 1,
+    );
+    expect(await tokens.verify(old)).toMatchObject({
+      status: 422,
+      detail: expect.stringMatching(/expired/),
+    });
+    for (const bad of ["", "abc", "a.b.c", "!!!.???.!!!"])
+      expect(await tokens.verify(bad)).toMatchObject({ status: 422 });
   });
 
   it("refuses to start without a secret of 32 characters or more", () => {

@@ -1,12 +1,16 @@
 /**
  * POST /feedback: a client says what the right label was for a prediction it got, by that
- * prediction's X-Prediction-Token. Counted per variant, model version and whether the model was
- * right: the live accuracy of each model. Stateless: the token carries what it is about.
+ * prediction's X-Prediction-Token. Counted once per token (the feedback ledger), per variant,
+ * route, model version, whether the model was right and who said so: the live accuracy of each
+ * model, from how many voices. Only the consumer the prediction was given to may speak for it, or
+ * a key with the feedback scope.
  */
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
 import type { GatewayEnv } from "../app-context.ts";
 import { refuse } from "../refusal.ts";
 import type { PredictionClaims, PredictionTokens } from "../feedback/prediction-token.ts";
+import type { LedgerEntry, Recorded } from "../feedback/feedback-ledger.ts";
+import { withDeadline } from "../../shared/http/with-timeout.ts";
 import { chainProblems, Label, problemContent, SIGN_IN_SECURITY } from "../predict-schema.ts";
 
 export const FeedbackRequest = z
@@ -31,16 +35,26 @@ export const feedbackRoute = createRoute({
   },
   responses: {
     202: {
-      description: "Counted",
+      description: "Counted, or counted before with the same label (counted once)",
       content: { "application/json": { schema: z.object({ status: z.literal("accepted") }) } },
     },
     ...chainProblems,
+    403: {
+      description:
+        "The prediction was given to another consumer (and this key has no feedback scope), or the credential may not give feedback",
+      content: problemContent,
+    },
+    409: {
+      description: "Feedback on this prediction was already given, with another label",
+      content: problemContent,
+    },
     422: {
       description: "An unknown label, or a token that is malformed, expired or not ours",
       content: problemContent,
     },
     503: {
-      description: "The rate limiter is unavailable, or no users are configured; see Retry-After",
+      description:
+        "The rate limiter or the feedback ledger is unavailable or full; see Retry-After",
       content: problemContent,
     },
   },
@@ -48,16 +62,75 @@ export const feedbackRoute = createRoute({
 
 export interface FeedbackOptions {
   tokens: PredictionTokens;
-  /** Told of each accepted feedback: the prediction it is about, and whether it was right. */
-  onFeedback?: (prediction: PredictionClaims, correct: boolean) => void;
+  /** Where each token's id is counted once (the FeedbackLedger Durable Object). */
+  ledger: { record(entry: LedgerEntry, capacity: number): Promise<Recorded> };
+  /** FEEDBACK_LEDGER_CAPACITY: the ids the ledger holds at most. */
+  capacity: number;
+  /** After this, the ledger counts as unreachable: 503, and nothing counted. */
+  deadlineMs: number;
+  /** Told of each feedback counted: the prediction, whether it was right, who said so. */
+  onFeedback?: (prediction: PredictionClaims, correct: boolean, consumer: string) => void;
+  /** Told of each feedback not counted, and why. */
+  onNotCounted?: (reason: NotCounted) => void;
 }
 
+export type NotCounted = "repeat" | "conflict" | "not-yours" | "ledger-full";
+
 export function feedback(options: FeedbackOptions): RouteHandler<typeof feedbackRoute, GatewayEnv> {
+  const { tokens, ledger, capacity, deadlineMs, onFeedback, onNotCounted } = options;
   return async function feedback(c) {
     const { token, label } = c.req.valid("json");
-    const verified = options.tokens.verify(token, Math.floor(Date.now() / 1000));
-    if ("status" in verified) refuse(verified);
-    options.onFeedback?.(verified, verified.l === label);
+    const prediction = await tokens.verify(token);
+    if ("status" in prediction) refuse(prediction);
+    const { consumer, scopes } = c.get("signedIn");
+    // The prediction's own consumer, or a labelling team whose key was given the feedback scope.
+    if (prediction.sub !== consumer.name && !scopes.includes("feedback")) {
+      onNotCounted?.("not-yours");
+      refuse({
+        status: 403,
+        detail:
+          "this prediction was given to another consumer: only it, or a key with the feedback scope, may give feedback on it",
+      });
+    }
+    let recorded: Recorded;
+    try {
+      recorded = await withDeadline(
+        deadlineMs,
+        ledger.record({ jti: prediction.jti, label, expiresAt: prediction.exp }, capacity),
+      );
+    } catch (error) {
+      console.error(JSON.stringify({ event: "feedback_ledger_error", error: String(error) }));
+      refuse(
+        { status: 503, detail: "feedback cannot be counted right now; retry shortly" },
+        { "Retry-After": "1" },
+      );
+    }
+    switch (recorded.result) {
+      case "counted":
+        onFeedback?.(prediction, prediction.label === label, consumer.name);
+        break;
+      case "repeat":
+        // The same feedback again (an answer lost on the way): accepted, counted once.
+        onNotCounted?.("repeat");
+        break;
+      case "conflict":
+        onNotCounted?.("conflict");
+        refuse({
+          status: 409,
+          detail: `feedback on this prediction was already given, with the label ${recorded.label}`,
+        });
+        break;
+      case "full":
+        onNotCounted?.("ledger-full");
+        refuse(
+          {
+            status: 503,
+            detail:
+              "the feedback ledger is full of unexpired predictions; retry later (FEEDBACK_LEDGER_CAPACITY)",
+          },
+          { "Retry-After": "60" },
+        );
+    }
     return c.json({ status: "accepted" as const }, 202);
   };
 }

@@ -110,14 +110,11 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     const model = response.headers.get(MODEL_VERSION_HEADER);
     if (model) c.set("model", model);
     if (response.ok && label && model) {
-      const claims = {
-        rid: c.get("requestId"),
-        v: variant,
-        m: model,
-        l: label,
-        iat: Math.floor(Date.now() / 1000),
-      };
-      headers.set(PREDICTION_TOKEN_HEADER, options.tokens.sign(claims));
+      const prediction = { rid: c.get("requestId"), variant, route: route.name, model, label };
+      headers.set(
+        PREDICTION_TOKEN_HEADER,
+        await options.tokens.sign(prediction, c.get("signedIn").consumer.name),
+      );
       // The token is the client's alone: no cache on the way keeps it.
       headers.set("Cache-Control", "no-store");
       if (
