@@ -111,12 +111,12 @@ describe("rollout evidence", () => {
     const agent = keepAliveAgent(4);
     const from = freshClient();
     const odd = ["!!!", "a".repeat(4000), "¿¿¿ qué ???", "I love this!", "😀😀😀"];
-    // Fresh addresses in turn: the per-address limit allows 5 each.
+    // One kept-alive client sends 4 of them (the per-address limit allows 5), fresh addresses the rest.
     const replies = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         predict(odd[i % odd.length], {
-          from: i % 5 === 0 ? from : freshClient(),
-          agent: i % 5 === 0 ? agent : undefined,
+          from: i % 10 === 0 ? from : freshClient(),
+          agent: i % 10 === 0 ? agent : undefined,
           headers: { "X-Experiment-Group": "debug" },
         }),
       ),

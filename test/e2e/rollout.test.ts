@@ -121,7 +121,7 @@ describe("rolling out v2", () => {
     expect(forged.json().detail).toBe("the token was not issued by this service");
   }, 60_000);
 
-  it("at SHADOW_PERCENT=100 answers every client from v1 and counts each comparison with v2", async () => {
+  it("at SHADOW_PERCENT=100 answers every client from v1 and counts each comparison with v2, or its copy as skipped past SHADOW_MAX_IN_FLIGHT", async () => {
     await restartGatewayWith({ SHADOW_PERCENT: "100" });
     const replies = await Promise.all(Array.from({ length: 40 }, () => predict("I love this!")));
     for (const reply of replies) {
@@ -139,11 +139,15 @@ describe("rolling out v2", () => {
         )?.[1] ?? NaN,
       );
     };
-    for (let i = 0; i < 50 && (await shadowed("agree")) < 40; i++) await sleep(100);
+    const compared = async () => (await shadowed("agree")) + (await shadowed("skipped"));
+    for (let i = 0; i < 50 && (await compared()) < 40; i++) await sleep(100);
     expect({
-      agree: await shadowed("agree"),
+      copies: await compared(),
       disagree: await shadowed("disagree"),
       error: await shadowed("error"),
-    }).toEqual({ agree: 40, disagree: 0, error: 0 });
+    }).toEqual({ copies: 40, disagree: 0, error: 0 });
+    expect(await shadowed("agree")).toBeGreaterThanOrEqual(
+      Number(settings.gatewayVars.SHADOW_MAX_IN_FLIGHT),
+    );
   }, 60_000);
 });
