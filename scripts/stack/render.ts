@@ -600,11 +600,15 @@ function publicLocations(settings: Settings): string {
   ).join("\n");
 }
 
+/**
+ * How long a variant's pool leaves a replica out after a request on it failed (it was down, hung
+ * or restarting); `make promote` waits it out between replicas.
+ */
+export const POOL_FAIL_TIMEOUT_SECONDS = 5;
+
 export interface RenderOptions {
   /** make bench's extra nginx location. */
   benchmark?: boolean;
-  /** Replicas their nginx pool sends nothing new to (marked `down`), while they restart. */
-  drained?: string[];
 }
 
 export function renderAll(
@@ -696,7 +700,7 @@ export function renderAll(
               POOL_SERVERS: ofWorker(variant)
                 .map(
                   (p) =>
-                    `        server unix:${p.socket} max_fails=1 fail_timeout=5s${options.drained?.includes(p.name) ? " down" : ""};`,
+                    `        server unix:${p.socket} max_fails=1 fail_timeout=${POOL_FAIL_TIMEOUT_SECONDS}s;`,
                 )
                 .join("\n"),
             },

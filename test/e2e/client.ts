@@ -157,15 +157,24 @@ export const percentile = (values: number[], p: number) =>
  * `rps` requests a second for `seconds`, round-robin over just enough client addresses that none
  * outruns its budget (burst + refill over the run). `during` starts after the first second; the
  * load goes on while it is under way, until a second after it ends, however slow the machine
- * (bounded: at most three times `seconds`), so that what it changed is measured too.
+ * (bounded: at most three times `seconds`), so that what it changed is measured too. With
+ * `keepAlive`, each address is a client with a pool of kept-alive connections, as users run
+ * them; else each request opens its own (a fault that reloads nginx's front closes kept-alive
+ * connections under their clients, which no server can prevent). `addresses` sets how many
+ * clients there are, for a stack whose limits allow each that many requests.
  */
-export async function steadyLoad(rps: number, seconds: number, during?: () => Promise<void>) {
+export async function steadyLoad(
+  rps: number,
+  seconds: number,
+  during?: () => Promise<void>,
+  { keepAlive = false, addresses }: { keepAlive?: boolean; addresses?: number } = {},
+) {
   const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
   const refill = Number(settings.gatewayVars.RATE_LIMIT_RPS);
   const longest = during ? 3 * seconds : seconds;
   const clients = Array.from(
-    { length: Math.ceil(((rps * longest) / (burst + refill * longest)) * 1.25) },
-    freshClient,
+    { length: addresses ?? Math.ceil(((rps * longest) / (burst + refill * longest)) * 1.25) },
+    () => ({ from: freshClient(), agent: keepAlive ? keepAliveAgent(4) : undefined }),
   );
   /** Each request that did not get a 200: when it was sent (ms from the start), and what it got. */
   const failed: { sentAtMs: number; reply?: Reply; error?: string }[] = [];
@@ -188,7 +197,7 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
     sent++;
     const sentAtMs = Date.now() - started;
     pending.push(
-      predict("steady as she goes", { from: client }).then(
+      predict("steady as she goes", client).then(
         (reply: Reply) => {
           latenciesMs.push(Date.now() - started - sentAtMs);
           if (reply.status !== 200) failed.push({ sentAtMs, reply });
@@ -203,6 +212,7 @@ export async function steadyLoad(rps: number, seconds: number, during?: () => Pr
   /** Whether the bound ended the load before a second had passed after `during` ended. */
   const cutShort = Date.now() < actionEndedAt + 1000;
   await Promise.all([...pending, action]);
+  for (const { agent } of clients) agent?.destroy();
   const failures = failed.map(
     (f) => f.error ?? `${f.reply!.status} ${f.reply!.body.slice(0, 120)}`,
   );
@@ -264,9 +274,16 @@ export async function inThread<T>(code: string, workerData: unknown): Promise<T>
   }
 }
 
-/** Restarts the gateway with these vars over the stack's (rendered as start would), until healthy. */
-export async function restartGatewayWith(overrides: Record<string, string>): Promise<void> {
+/**
+ * Restarts the gateway with these vars over the stack's (rendered as start would), until healthy;
+ * with `reloadFront`, nginx takes the new config too (its per-address limit follows the gateway's).
+ */
+export async function restartGatewayWith(
+  overrides: Record<string, string>,
+  { reloadFront = false } = {},
+): Promise<void> {
   renderAll(loadSettings({ ...process.env, ...overrides }), nativeTopology(settings));
+  if (reloadFront) supervisorctl("signal", "HUP", "nginx");
   supervisorctl("restart", "gateway");
   for (let i = 0; i < 50; i++) {
     if (
