@@ -41,6 +41,7 @@ import { shadowCopies } from "./routes/predict/shadow.ts";
 import { CANDIDATE } from "../manifest.ts";
 import { feedback, feedbackRoute, type FeedbackOptions } from "./routes/feedback.ts";
 import { predictionTokens } from "./feedback/prediction-token.ts";
+import { canaryShare } from "./rollout/canary-share.ts";
 
 export interface GatewayDeps {
   /** Where the rate limits' tokens come from (the RateLimiter Durable Objects). */
@@ -53,10 +54,22 @@ export interface GatewayDeps {
   feedbackSecret: string;
   /** Where each prediction token's feedback is counted once (the FeedbackLedger Durable Object). */
   ledger: FeedbackOptions["ledger"];
+  /** The canary's share set at run time, or null (the RolloutState Durable Object). */
+  canaryPercent: () => Promise<number | null>;
 }
 
 const notFound = (c: { req: { method: string; path: string } }) =>
   problemResponse({ status: 404, detail: `no route for ${c.req.method} ${c.req.path}` });
+
+/** The request's waitUntil, for a read in the background; none in a test's app.request(). */
+function waitUntilOf(c: AppContext): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}
 
 /** A /predict answer, or a shadow copy's, in the request metrics. */
 function recordPrediction(
@@ -131,15 +144,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     defaults: { rate: config.consumerRateLimit, daily: config.consumerDailyQuota },
     deadlineMs: config.rateLimiterDeadlineMs,
   });
-  const viewOf = (c: AppContext) => {
-    let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-    try {
-      const ctx = c.executionCtx;
-      waitUntil = (promise) => ctx.waitUntil(promise);
-    } catch {
-      // A test's app.request() has no execution context: the directory reads at once instead.
-    }
-    return directory.view(waitUntil).catch((error) => {
+  const viewOf = (c: AppContext) =>
+    directory.view(waitUntilOf(c)).catch((error) => {
       if (!(error instanceof DirectoryUnavailable)) throw error;
       throw new HTTPException(503, {
         res: problemResponse(
@@ -148,7 +154,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
         ),
       });
     });
-  };
   const consumerOf = (c: AppContext) => c.get("signedIn").consumer;
   /**
    * One chain for both routes, so that a client's budgets and cached credentials are shared: the
@@ -205,6 +210,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     }),
   ];
   const tokens = predictionTokens(deps.feedbackSecret);
+  const canary = canaryShare({
+    read: deps.canaryPercent,
+    configured: config.canaryPercent,
+    deadlineMs: config.rateLimiterDeadlineMs,
+  });
 
   app.openapi(
     {
@@ -219,7 +229,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps) {
     },
     predict({
       timeoutMs: config.upstreamTimeoutMs,
-      canaryPercent: config.canaryPercent,
+      canaryPercent: (c) => canary.percent(waitUntilOf(c)),
       shadowPercent: config.shadowPercent,
       shadow: shadowCopies({
         maxInFlight: config.shadowMaxInFlight,

@@ -9,22 +9,26 @@ import { createGateway } from "./app.ts";
 import { parseGatewayConfig } from "./config.ts";
 import { registryOf } from "./consumers/registry-store.ts";
 import { ledgerOf } from "./feedback/ledger-store.ts";
+import { rolloutOf } from "./rollout/rollout-store.ts";
 import { durableObjectStore } from "./rate-limiter/limiter-store.ts";
 
 export { ConsumerRegistry } from "./consumers/consumer-registry.ts";
 export { FeedbackLedger } from "./feedback/feedback-ledger.ts";
+export { RolloutState } from "./rollout/rollout-state.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 
 const config = parseGatewayConfig(env);
 const registry = registryOf(env.CONSUMERS);
+const rollout = rolloutOf(env.ROLLOUT);
 const { app, ops } = createGateway(config, {
   limiterStore: durableObjectStore(env.RATE_LIMITER, config.rateLimiterShards),
   registry,
   apiUsers: env.API_USERS,
   feedbackSecret: env.FEEDBACK_SECRET,
   ledger: ledgerOf(env.FEEDBACK_LEDGER),
+  canaryPercent: () => rollout().canaryPercent(),
 });
-const admin = adminApp(registry.registry);
+const admin = adminApp(registry.registry, rollout);
 
 export default app;
 

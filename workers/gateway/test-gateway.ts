@@ -17,6 +17,7 @@ export function gatewayWith(vars: Record<string, string> = {}) {
     apiUsers: env.API_USERS,
     feedbackSecret: env.FEEDBACK_SECRET,
     ledger: ledgerOf(env.FEEDBACK_LEDGER),
+    canaryPercent: async () => null,
   }).app;
 }
 

@@ -90,7 +90,7 @@ export interface PredictOptions extends RoutingOptions, UpstreamOptions {
 export function predict(options: PredictOptions): RouteHandler<typeof predictRoute, GatewayEnv> {
   return async function predict(c) {
     const { sentence } = c.req.valid("json");
-    const route = routeOf(c, options);
+    const route = await routeOf(c, options);
     const { variant } = route;
     c.set("variant", variant);
     c.set("route", route.name);

@@ -1,8 +1,8 @@
 /**
  * Which variant a /predict request goes to (workers/manifest.ts):
  * - an experiment group (X-Experiment-Group, e.g. "debug") to the variant it names, with its own body;
- * - a client whose assignment key falls in the canary (CANARY_PERCENT) to the candidate, with the
- *   stable variant's body;
+ * - a client whose assignment key falls in the canary (its share: set at run time, else
+ *   CANARY_PERCENT) to the candidate, with the stable variant's body;
  * - everyone else to the stable variant.
  */
 import { CANDIDATE, STABLE, variantOfGroup } from "../../../manifest.ts";
@@ -13,15 +13,19 @@ import type { Route } from "./upstream.ts";
 export const EXPERIMENT_HEADER = "X-Experiment-Group";
 
 export interface RoutingOptions {
-  /** Share of ordinary traffic (by assignment key) sent to the candidate, 0-100. */
-  canaryPercent: number;
+  /** Share of ordinary traffic (by assignment key) sent to the candidate now, 0-100. */
+  canaryPercent: (c: AppContext) => Promise<number>;
   /** The client's address, for the assignment of a request that is not signed in and sends no key. */
   clientIpOf: (c: AppContext) => string;
 }
 
-export function routeOf(c: AppContext, { canaryPercent, clientIpOf }: RoutingOptions): Route {
+export async function routeOf(
+  c: AppContext,
+  { canaryPercent: canaryPercentOf, clientIpOf }: RoutingOptions,
+): Promise<Route> {
   const asked = variantOfGroup(c.req.header(EXPERIMENT_HEADER));
   if (asked) return { variant: asked, name: "debug" };
+  const canaryPercent = await canaryPercentOf(c);
   if (
     canaryPercent > 0 &&
     inCanary(
