@@ -87,15 +87,18 @@ export async function gatherEvidence(query: Query, window: string): Promise<Evid
       });
     return byArm.get(k)!;
   };
-  // Answers a model made (refusals have no model version; series from before the route label, none).
+  // Answers a model made (series from before the route label have none).
   const answered = `variant=~"${VARIANTS.join("|")}",model=~"[0-9a-f]{12}",route!=""`;
+  // Requests routed to a variant: those it answered, and its failures (a timeout, an unreachable
+  // or failing variant: model="none", as no model said which it was).
+  const routed = `variant=~"${VARIANTS.join("|")}",model=~"[0-9a-f]{12}|none",route!=""`;
   const by = "variant, route, model";
   for (const s of await query(
-    `sum by (${by}) (increase(fortress_requests_total{${answered}}[${window}]))`,
+    `sum by (${by}) (increase(fortress_requests_total{${routed}}[${window}]))`,
   ))
     arm(s.metric).requests = Number(s.value[1]);
   for (const s of await query(
-    `sum by (${by}) (increase(fortress_requests_total{${answered},status=~"5.."}[${window}]))`,
+    `sum by (${by}) (increase(fortress_requests_total{${routed},status=~"5.."}[${window}]))`,
   ))
     arm(s.metric).errors = Number(s.value[1]);
   for (const [q, field] of [
@@ -122,6 +125,16 @@ export async function gatherEvidence(query: Query, window: string): Promise<Evid
     `count by (${by}) (sum by (${by}, consumer) (increase(fortress_feedback_total{${answered}}[${window}])) > 0)`,
   ))
     arm(s.metric).feedbackConsumers = Number(s.value[1]);
+  // A variant's failures count against the model it serves on that route (its busiest there).
+  for (const failed of [...byArm.values()].filter((a) => a.model === "none")) {
+    const served = [...byArm.values()]
+      .filter((a) => a.variant === failed.variant && a.route === failed.route && a.model !== "none")
+      .sort((a, b) => b.requests - a.requests)[0];
+    if (!served) continue;
+    served.requests += failed.requests;
+    served.errors += failed.errors;
+    byArm.delete(armName(failed));
+  }
   const arms = [...byArm.values()]
     .filter((a) => a.requests > 0 || a.feedback > 0)
     .sort((a, b) => armName(a).localeCompare(armName(b)));
@@ -206,11 +219,13 @@ export function verdictOf(
         `${!stable ? `${STABLE} (stable)` : `${CANDIDATE} (canary)`} answered nothing in the window`,
       ],
     };
-  const rate = (a: Arm) => (a.requests > 0 ? a.errors / a.requests : 0);
+  // At most 1: Prometheus extrapolates errors and requests each on its own.
+  const rate = (a: Arm) => (a.requests > 0 ? Math.min(1, a.errors / a.requests) : 0);
   const worse: string[] = [];
   if (rate(canary) - rate(stable) > THRESHOLDS.errorRateIncrease)
     worse.push(`error rate ${pct(rate(canary))} against ${STABLE}'s ${pct(rate(stable))}`);
-  if (canary.p99Ms > THRESHOLDS.p99Ratio * stable.p99Ms)
+  const p99Weighed = [canary, stable].every((a) => a.requests >= THRESHOLDS.p99MinRequests);
+  if (p99Weighed && canary.p99Ms > THRESHOLDS.p99Ratio * stable.p99Ms)
     worse.push(
       `p99 ${canary.p99Ms.toFixed(1)} ms against ${STABLE}'s ${stable.p99Ms.toFixed(1)} ms`,
     );

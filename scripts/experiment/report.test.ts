@@ -58,6 +58,20 @@ describe("the verdict", () => {
     });
   });
 
+  it("weighs a p99 only from p99MinRequests requests: of fewer, it is the slowest one or two", () => {
+    const slow = { p99Ms: 20 * (THRESHOLDS.p99Ratio + 0.5) };
+    expect(
+      verdictOf(arm({}), arm({ variant: "v2", route: "canary", requests: 99, ...slow }), noShadow, {
+        requests: 20,
+        feedback: false,
+      }).verdict,
+    ).toBe("promote");
+    expect(
+      verdictOf(arm({}), arm({ variant: "v2", route: "canary", requests: 100, ...slow }), noShadow)
+        .verdict,
+    ).toBe("roll back");
+  });
+
   it("holds when there is too little to tell", () => {
     expect(verdictOf(arm({}), arm({ variant: "v2", requests: 10 }), noShadow).verdict).toBe("hold");
     expect(
