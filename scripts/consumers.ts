@@ -17,71 +17,20 @@
  *   audit [--json]               the management log: who did what, when
  */
 import { readFileSync } from "node:fs";
-import { request } from "node:http";
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { hashPassword } from "../workers/gateway/middleware/basic-auth/password-hash.ts";
-import {
-  OPERATOR_HEADER,
-  type AddRequest,
-  type AuditEntry,
-  type ListedConsumer,
-} from "../workers/gateway/admin/admin-api.ts";
+import { adminClient } from "./admin-client.ts";
+import type { AddRequest, AuditEntry, ListedConsumer } from "../workers/gateway/admin/admin-api.ts";
 import { loadSettings, workerProcesses } from "./stack/settings.ts";
 
 const USAGE = `usage: npm run consumers -- add NAME [--rps N] [--burst N] [--daily N] [--scope predict|feedback]... [--expires ISO-8601] [--password-stdin]
                           list [--json] | revoke NAME|KEY_ID | rotate NAME|KEY_ID [--grace SECONDS] | audit [--json]`;
 
-const adminSocket = workerProcesses(loadSettings()).find((p) => p.adminSocket)!.adminSocket!;
-const operator = process.env.SUDO_USER ?? userInfo().username;
+const admin = adminClient(workerProcesses(loadSettings()).find((p) => p.adminSocket)!.adminSocket!);
 
 function fail(message: string, code = 1): never {
   console.error(`consumers: ${message}`);
   process.exit(code);
-}
-
-/** One call of the Admin entrypoint; its JSON, or the problem's detail as the failure. */
-function admin(method: string, path: string, body?: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: adminSocket,
-        method,
-        path,
-        headers: {
-          Host: "admin",
-          [OPERATOR_HEADER]: operator,
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        timeout: 10_000,
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => {
-          const json = text === "" ? null : JSON.parse(text);
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(json?.detail ?? text));
-          else resolve(json);
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("the gateway did not answer within 10 s")));
-    req.on("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === "ENOENT" || error.code === "ECONNREFUSED"
-          ? new Error(
-              `the gateway's management socket ${adminSocket} is not there: is the stack running (make start-project)?`,
-            )
-          : error.code === "EACCES"
-            ? new Error(
-                `${adminSocket} is the stack's user's and root's alone: run this as one of them`,
-              )
-            : error,
-      ),
-    );
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
 }
 
 const number = (text: string | undefined, flag: string) => {

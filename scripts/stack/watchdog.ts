@@ -15,14 +15,14 @@
  * superlance is not a Debian package and PyPI is out of reach, so `make setup` could not install it,
  * and nothing there shortens supervisord's reaping.
  *
- * It imports nothing of the stack's: the stack runs it as one bundled file (render.ts), so that it
- * runs as the stack's user, who may not enter the checkout.
+ * The stack runs it as one bundled file (render.ts), so that it runs as the stack's user, who may
+ * not enter the checkout: it imports nothing that reads the checkout at run time.
  *
  *   tsx scripts/stack/watchdog.ts SUPERVISOR_SOCKET gateway=9200 v1-0=9201 …
  */
-import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { callSupervisord, infoField } from "./supervisor-rpc.ts";
 
 const PROBE_INTERVAL_MS = 1000;
 const PROBE_TIMEOUT_MS = 1000;
@@ -59,37 +59,10 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-/**
- * One XML-RPC call to supervisord over its socket; the body of its answer ("" when it could not be
- * reached). Hand-written: two calls with string arguments, not worth a client library. Never
- * blocking, unlike supervisorctl (0.2-1 s of Python start here): a failed probe usually means a
- * process just died, the moment its sentinel must wake supervisord.
- */
-function callSupervisord(socketPath: string, method: string, ...args: string[]): Promise<string> {
-  const params = args
-    .map((arg) => `<param><value><string>${arg}</string></value></param>`)
-    .join("");
-  return new Promise((resolve) => {
-    const call = request(
-      { socketPath, path: "/RPC2", method: "POST", headers: { "Content-Type": "text/xml" } },
-      (response) => {
-        let body = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => (body += chunk));
-        response.once("end", () => resolve(body));
-      },
-    );
-    call.once("error", () => resolve(""));
-    call.end(
-      `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params}</params></methodCall>`,
-    );
-  });
-}
-
 /** The program's PID now, or 0 when it has none (stopped, starting, or supervisord did not say). */
 async function currentPid(supervisorSocket: string, program: string): Promise<number> {
   const info = await callSupervisord(supervisorSocket, "supervisor.getProcessInfo", program);
-  const pid = info.match(/<name>pid<\/name>\s*<value>\s*<int>(\d+)<\/int>/)?.[1];
+  const pid = infoField(info, "pid");
   return pid === undefined ? 0 : Number(pid);
 }
 
