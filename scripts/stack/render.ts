@@ -4,6 +4,7 @@
  * this machine (.state/), or docker-compose.yml's containers (.state/docker/, the checkout mounted
  * at /app). Both use unix sockets for the internal hops (in compose, on the shared mount).
  */
+import { CONTROLLER, PROMOTE_PROGRAM } from "../rollout/controller.ts";
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -38,6 +39,7 @@ import {
   readWranglerConfig,
   ROOT,
   stackPaths,
+  stableProcesses,
   workerProcesses,
   type Settings,
   type StackPaths,
@@ -169,6 +171,7 @@ export function renderedFiles(where: StackPaths) {
     prometheus: join(where.home, "prometheus-config/prometheus.yml"),
     workerd: join(where.programs, "workerd"),
     watchdog: join(where.programs, "watchdog.mjs"),
+    rolloutController: join(where.programs, "rollout-controller.mjs"),
     supervisord: join(where.state, "supervisord.conf"),
     supervisorSocket: join(where.run, "supervisor.sock"),
     supervisordPid: join(where.run, "supervisord.pid"),
@@ -198,6 +201,10 @@ export interface Program {
   priority: number;
   /** How long after TERM supervisord sends KILL. */
   stopWaitSeconds?: number;
+  /** Run on demand (over supervisord's RPC) and left to exit: never started, never restarted. */
+  onDemand?: true;
+  /** Where it runs: the stack's home unless it says. */
+  directory?: string;
   /**
    * Not started with supervisord but by the stack's start, once every workerd process answers,
    * in the order of their priorities (supervisord's priorities order the starts, not readiness):
@@ -270,6 +277,28 @@ export function programs(settings: Settings): Program[] {
       umask: PRIVATE_UMASK,
       priority: 50,
     },
+    {
+      name: CONTROLLER,
+      command: `${process.execPath} ${rendered.rolloutController} ${workerProcesses(settings).find((p) => p.adminSocket)!.adminSocket} ${rendered.supervisorSocket} ${settings.prometheusPort} ${stableProcesses(
+        settings,
+      )
+        .map((p) => p.opsPort)
+        .join(",")}`,
+      umask: PRIVATE_UMASK,
+      priority: 50,
+    },
+    {
+      // make promote, for the controller at the top of a rollout: root's, as make promote is (it
+      // builds v1's bundle from the checkout). The stack's user may already start and stop any
+      // program through supervisord's socket; this one's command is fixed here.
+      name: PROMOTE_PROGRAM,
+      command: `${process.execPath} --import tsx ${join(ROOT, "scripts/stack/stack.ts")} promote`,
+      umask: PRIVATE_UMASK,
+      needsRoot: true,
+      priority: 60,
+      onDemand: true,
+      directory: ROOT,
+    },
   ];
 }
 
@@ -293,16 +322,16 @@ ${stream}_logfile_backups=2`;
     (p) => `[program:${p.name}]
 command=${p.command}
 priority=${p.priority}
-autostart=${!p.startsOnceWorkersAnswer}
-autorestart=true
-startsecs=1
+autostart=${!p.startsOnceWorkersAnswer && !p.onDemand}
+autorestart=${!p.onDemand}
+startsecs=${p.onDemand ? 0 : 1}
 startretries=10
 stopsignal=TERM
 stopwaitsecs=${p.stopWaitSeconds ?? 5}
 stopasgroup=true
 killasgroup=true
 umask=${p.umask}
-directory=${paths.home}
+directory=${p.directory ?? paths.home}
 ${runAs(p)}${p.output ? `redirect_stderr=false\n${log("stdout", p.output.stdout)}\n${log("stderr", p.output.stderr)}` : `redirect_stderr=true\n${log("stdout", `${p.name}.log`)}`}
 `,
   );
@@ -452,8 +481,9 @@ function installWorkerd(topology: Topology): void {
 }
 
 /**
- * The native stack's watchdog, bundled into one file in its home, for the same reason; run by
- * this Node, which the stack's user must be able to run (not one under root's home, say).
+ * The native stack's watchdog and rollout controller, each bundled into one file in its home, for
+ * the same reason; run by this Node, which the stack's user must be able to run (not one under
+ * root's home, say).
  */
 export function installWatchdog(topology: Topology): void {
   const { stackUser } = topology;
@@ -475,16 +505,25 @@ export function installWatchdog(topology: Topology): void {
         `the watchdog runs as ${stackUser.name} with ${process.execPath}, which ${stackUser.name} cannot run (${tried.stderr.trim() || tried.error}): install Node where every user can run it, e.g. /usr/bin/node`,
       );
   }
-  buildSync({
-    entryPoints: [join(ROOT, "scripts/stack/watchdog.ts")],
-    outfile: rendered.watchdog,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "error",
-  });
-  chmodSync(rendered.watchdog, 0o644);
+  for (const [entry, outfile] of [
+    ["scripts/stack/watchdog.ts", rendered.watchdog],
+    ["scripts/rollout/controller.ts", rendered.rolloutController],
+  ] as const) {
+    buildSync({
+      entryPoints: [join(ROOT, entry)],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "error",
+      // CommonJS dependencies (yaml) require Node's modules, which an ES module must create.
+      banner: {
+        js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+      },
+    });
+    chmodSync(outfile, 0o644);
+  }
 }
 
 /** Where compose's Grafana finds its admin password: a folder that only its image's user reads. */

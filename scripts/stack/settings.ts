@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import { VERSION_PATTERN } from "../../model/serving/model-version.ts";
 import { parseGatewayConfig } from "../../workers/gateway/config.ts";
+import type { Plan } from "../../workers/gateway/rollout/rollout-api.ts";
 import { bindingOf, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -149,6 +150,8 @@ export interface Settings {
   variants: Record<Variant, VariantSettings>;
   /** The gateway's vars: wrangler.toml's, each overridable from the environment. */
   gatewayVars: Record<string, string>;
+  /** An automated rollout's plan (ROLLOUT_* settings): `npm run rollout -- start` fixes it. */
+  rollout: Plan;
 }
 
 export interface VariantSettings {
@@ -244,6 +247,12 @@ export function loadSettings(
       ]),
     ) as Record<Variant, VariantSettings>,
     gatewayVars,
+    rollout: {
+      steps: rolloutSteps(value("ROLLOUT_STEPS")),
+      stepSeconds: rolloutStepSeconds(value("ROLLOUT_STEP_SECONDS")),
+      minRequests: atLeastOne("ROLLOUT_MIN_REQUESTS"),
+      holdSteps: atLeastOne("ROLLOUT_HOLD_STEPS"),
+    },
   };
   // The stack's user holds the workers' configs and secrets; nginx's workers must not.
   if (["", "root"].includes(settings.stackUser) || settings.stackUser === settings.nginxWorkerUser)
@@ -260,6 +269,27 @@ export function loadSettings(
     taken.set(port, name);
   }
   return settings;
+}
+
+/** ROLLOUT_STEP_SECONDS: 10 or more, so that a step's window holds two of Prometheus's scrapes (5 s apart). */
+function rolloutStepSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 10)
+    throw new Error(`ROLLOUT_STEP_SECONDS=${text} must be a whole number of seconds, 10 or more`);
+  return seconds;
+}
+
+/** ROLLOUT_STEPS: rising percentages, comma-separated, the last 100 (then v1 takes v2's model). */
+function rolloutSteps(text: string): number[] {
+  const steps = text.split(",").map((step) => Number(step.trim()));
+  const rising = steps.every(
+    (step, i) => step > 0 && step <= 100 && (i === 0 || step > steps[i - 1]!),
+  );
+  if (!rising || steps.at(-1) !== 100)
+    throw new Error(
+      `ROLLOUT_STEPS=${text} must be rising percentages, comma-separated, the last 100 (e.g. 5,10,25,50,100)`,
+    );
+  return steps;
 }
 
 /** Every TCP port the stack listens on, with what listens there. */

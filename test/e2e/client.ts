@@ -167,7 +167,16 @@ export async function steadyLoad(
   rps: number,
   seconds: number,
   during?: () => Promise<void>,
-  { keepAlive = false, addresses }: { keepAlive?: boolean; addresses?: number } = {},
+  {
+    keepAlive = false,
+    addresses,
+    headersOf,
+  }: {
+    keepAlive?: boolean;
+    addresses?: number;
+    /** Headers of the n-th request (an X-Assignment-Key of its own, say). */
+    headersOf?: (n: number) => Record<string, string>;
+  } = {},
 ) {
   const burst = Number(settings.gatewayVars.RATE_LIMIT_BURST);
   const refill = Number(settings.gatewayVars.RATE_LIMIT_RPS);
@@ -178,8 +187,8 @@ export async function steadyLoad(
   );
   /** Each request that did not get a 200: when it was sent (ms from the start), and what it got. */
   const failed: { sentAtMs: number; reply?: Reply; error?: string }[] = [];
-  /** Each request that got a 200: when it was sent, and the model version that answered. */
-  const served: { sentAtMs: number; modelVersion: string }[] = [];
+  /** Each request that got a 200: when it was sent, and the variant and model version that answered. */
+  const served: { sentAtMs: number; variant: string; modelVersion: string }[] = [];
   const latenciesMs: number[] = [];
   const pending: Promise<void>[] = [];
   let sent = 0;
@@ -197,11 +206,16 @@ export async function steadyLoad(
     sent++;
     const sentAtMs = Date.now() - started;
     pending.push(
-      predict("steady as she goes", client).then(
+      predict("steady as she goes", { ...client, headers: headersOf?.(sent) }).then(
         (reply: Reply) => {
           latenciesMs.push(Date.now() - started - sentAtMs);
           if (reply.status !== 200) failed.push({ sentAtMs, reply });
-          else served.push({ sentAtMs, modelVersion: String(reply.headers["x-model-version"]) });
+          else
+            served.push({
+              sentAtMs,
+              variant: String(reply.headers["x-variant"]),
+              modelVersion: String(reply.headers["x-model-version"]),
+            });
         },
         (error: Error) => void failed.push({ sentAtMs, error: error.message }),
       ),
