@@ -3,7 +3,8 @@
  * the stack), cold starts, the gateway's respawn, inference alone in workerd, and a signed-in
  * client under a wrong-password flood. Each returns what it measured.
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -34,6 +35,7 @@ export const BENCH_ENV = {
 export const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const STACK = ["tsx", "scripts/stack/stack.ts"];
 export const settings = loadSettings(BENCH_ENV);
+const execFileAsync = promisify(execFile);
 const base = `https://127.0.0.1:${settings.httpsPort}`;
 
 export interface LoadResult {
@@ -82,10 +84,10 @@ export async function signInFloods() {
   };
 }
 
-export function wrk(path: string, connections: number, group = "", target = ours()): LoadResult {
-  const output = execFileSync(
-    "wrk",
-    [
+/** wrk's arguments and environment for a load of `connections` on `path`. */
+function wrkCommand(path: string, connections: number, group: string, target: Target) {
+  return {
+    args: [
       `-t${Math.min(2, connections)}`,
       `-c${connections}`,
       `-d${LOAD_SECONDS}s`,
@@ -94,15 +96,16 @@ export function wrk(path: string, connections: number, group = "", target = ours
       join(ROOT, "bench/post.lua"),
       `${target.base}${path}`,
     ],
-    {
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        BENCH_AUTHORIZATION: target.authorization,
-        BENCH_EXPERIMENT_GROUP: group,
-      },
+    env: {
+      ...process.env,
+      BENCH_AUTHORIZATION: target.authorization,
+      BENCH_EXPERIMENT_GROUP: group,
     },
-  );
+  };
+}
+
+/** What wrk printed, read. */
+function wrkResult(output: string): LoadResult {
   const ms = (label: string) => {
     const m = output.match(new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)$`, "m"));
     if (!m) throw new Error(`wrk printed no ${label}th percentile:\n${output}`);
@@ -122,6 +125,70 @@ export function wrk(path: string, connections: number, group = "", target = ours
       count(/read (\d+), write/) +
       count(/timeout (\d+)/),
   };
+}
+
+export function wrk(path: string, connections: number, group = "", target = ours()): LoadResult {
+  const { args, env } = wrkCommand(path, connections, group, target);
+  return wrkResult(execFileSync("wrk", args, { encoding: "utf8", env }));
+}
+
+/** wrk, without blocking: for two loads at once. */
+export async function wrkAlongside(
+  path: string,
+  connections: number,
+  group = "",
+  target = ours(),
+): Promise<LoadResult> {
+  const { args, env } = wrkCommand(path, connections, group, target);
+  return wrkResult((await execFileAsync("wrk", args, { encoding: "utf8", env })).stdout);
+}
+
+/**
+ * Shadow copies against v2's canary and debug clients: v1's clients (16 connections) and debug
+ * clients (4) at once, at SHADOW_PERCENT 0 and 100, with v2 as it is and slowed (stopped 5 ms of
+ * every 10: half its time). What v1's and the debug clients got in each, and the copies' outcomes.
+ */
+export async function shadowAgainstV2Clients() {
+  const { restartGatewayWith } = await import("../test/e2e/client.ts");
+  const outcomes = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${settings.gatewayOpsPort}/metrics`)).text();
+    return Object.fromEntries(
+      [...text.matchAll(/^fortress_shadow_predictions_total\{outcome="(\w+)"\} (\d+)$/gm)].map(
+        ([, outcome, n]) => [outcome!, Number(n)],
+      ),
+    );
+  };
+  const rows = [];
+  try {
+    for (const v2 of ["as it is", "slowed"] as const) {
+      for (const shadowPercent of [0, 100]) {
+        await restartGatewayWith({ ...BENCH_ENV, SHADOW_PERCENT: String(shadowPercent) });
+        wrk("/predict", 4); // the restarted gateway's warm-up
+        const v2Pid = pidOf("v2");
+        const slowing =
+          v2 === "slowed"
+            ? setInterval(() => {
+                process.kill(v2Pid, "SIGSTOP");
+                setTimeout(() => process.kill(v2Pid, "SIGCONT"), 5);
+              }, 10)
+            : undefined;
+        try {
+          const [v1, debug] = await Promise.all([
+            wrkAlongside("/predict", 16),
+            wrkAlongside("/predict", 4, "debug"),
+          ]);
+          rows.push({ v2, shadowPercent, v1, debug, shadow: await outcomes() });
+        } finally {
+          clearInterval(slowing);
+          await sleep(10);
+          process.kill(v2Pid, "SIGCONT");
+        }
+      }
+    }
+  } finally {
+    await restartGatewayWith(BENCH_ENV);
+  }
+  return rows;
 }
 
 /**

@@ -52,7 +52,23 @@ export async function report(
       ],
     ];
   });
+  // With shadow copies at 100 %, no client of v2 (debug here; canary clients share its process the
+  // same way) nor of v1 does worse than without, v2 as it is or slowed: within the machine's 20%.
+  const shadowRows = (["as it is", "slowed"] as const).flatMap(
+    (v2): [string, boolean, string][] => {
+      const [without, withShadow] = [0, 100].map(
+        (percent) => results.shadow.find((r) => r.v2 === v2 && r.shadowPercent === percent)!,
+      );
+      return (["v1", "debug"] as const).map((clients) => [
+        `v2 ${v2}, ${clients} clients: p99 at SHADOW_PERCENT=100 <= 1.2x at 0, no error`,
+        withShadow![clients].p99Ms <= 1.2 * without![clients].p99Ms &&
+          withShadow![clients].errors === 0,
+        `${withShadow![clients].p99Ms.toFixed(2)} ms against ${without![clients].p99Ms.toFixed(2)} ms, ${withShadow![clients].errors} errors`,
+      ]);
+    },
+  );
   const targets: [string, boolean, string][] = [
+    ...shadowRows,
     [
       "v1 at 16 connections, CPU a request signed in by an API key <= Basic Auth's cached path's (same run)",
       apiKeyCpu <= basicCpu,
@@ -251,6 +267,21 @@ A signed-in client (one request every 100 ms for ${results.wrongPasswordFlood.se
   )
     .map(([status, n]) => `${status} ×${n}`)
     .join(", ")}).
+
+Shadow copies (v1's clients at 16 connections and debug clients at 4, at once; v2 slowed: stopped 5 ms of every 10):
+
+| v2 | SHADOW_PERCENT | v1 req/s | v1 p99 ms | debug req/s | debug p50 ms | debug p99 ms | copies by outcome (the gateway's counts so far) |
+|---|---:|---:|---:|---:|---:|---:|---|
+${results.shadow
+  .map(
+    (r) =>
+      `| ${r.v2} | ${r.shadowPercent} | ${r.v1.requestsPerSecond.toFixed(0)} | ${r.v1.p99Ms.toFixed(2)} | ${r.debug.requestsPerSecond.toFixed(0)} | ${r.debug.p50Ms.toFixed(2)} | ${r.debug.p99Ms.toFixed(2)} | ${Object.entries(
+        r.shadow,
+      )
+        .map(([outcome, n]) => `${outcome} ${n}`)
+        .join(", ")} |`,
+  )
+  .join("\n")}
 
 RSS after load (MB): ${Object.entries(results.rssMegabytesAfterLoad)
     .map(([k, v]) => `${k} ${v.toFixed(0)}`)

@@ -17,6 +17,7 @@ import {
   LOAD_SECONDS,
   oursWithApiKey,
   settings,
+  shadowAgainstV2Clients,
   signInFloods,
   sideBySide,
   signedInUnderWrongPasswordFlood,
@@ -110,6 +111,8 @@ async function measure() {
     gatewayRespawnMs: await gatewayRespawnMs(5),
     /** What an inference worker's bundle holds besides the model and ORT's wasm. */
     v1BundleJavaScriptMegabytes: statSync(join(ROOT, "dist/v1/index.js")).size / 1e6,
+    /** Last: it restarts the gateway with other settings, and puts it back. */
+    shadow: await shadowAgainstV2Clients(),
   };
 }
 
