@@ -17,14 +17,15 @@ import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { adminClient } from "../admin-client.ts";
 import { gatherEvidence, prometheusAt, verdictOf } from "../experiment/evidence.ts";
-import { CANDIDATE, STABLE } from "../../workers/manifest.ts";
+import { CANDIDATE, STABLE, type Variant } from "../../workers/manifest.ts";
 import {
   ENDED,
   type Rollout,
   type RolloutStatus,
 } from "../../workers/gateway/rollout/rollout-api.ts";
 import { loadSettings, workerProcesses } from "../stack/settings.ts";
-import { figuresOf } from "./controller.ts";
+import { supervisorctl } from "../stack/supervisor.ts";
+import { CONTROLLER, figuresOf } from "./controller.ts";
 
 const USAGE = `usage: npm run rollout -- canary PERCENT|default [--reason TEXT] | status [--json] | start [--wait] | pause | resume | abort`;
 
@@ -42,10 +43,50 @@ const setShare = (percent: number | null, reason: string) =>
   admin("POST", "/rollout/canary", { percent, reason });
 const time = (at: number) => new Date(at).toISOString();
 
-async function saveOver(rollout: Rollout, change: Partial<Rollout>): Promise<Rollout> {
-  const next = { ...rollout, ...change };
-  await admin("POST", "/rollout/save", { rollout: next, expected: rollout.revision });
-  return next;
+/**
+ * Saves `change` over the rollout as it is now (and the share with it, when given): read again
+ * and retried when the controller saved meanwhile, as it may every second.
+ */
+async function saveOver(
+  change: (rollout: Rollout) => Partial<Rollout> | undefined,
+  share?: { percent: number; reason: string },
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { rollout } = await status();
+    const changed = rollout && change(rollout);
+    if (!rollout || !changed)
+      fail("the rollout is no longer where it was: see npm run rollout -- status");
+    try {
+      await admin("POST", "/rollout/save", {
+        rollout: { ...rollout, ...changed },
+        expected: rollout.revision,
+        share,
+      });
+      return;
+    } catch (error) {
+      if (attempt === 5 || !/changed since it was read/.test(String(error))) throw error;
+    }
+  }
+}
+
+/** The model version each variant's processes serve now, by their /health (one version, or "mixed"). */
+async function served(variant: Variant): Promise<string> {
+  const versions = await Promise.all(
+    workerProcesses(settings)
+      .filter((p) => p.worker === variant)
+      .map(async (p) => {
+        try {
+          const response = await fetch(`http://127.0.0.1:${p.opsPort}/health`, {
+            signal: AbortSignal.timeout(2000),
+          });
+          return ((await response.json()) as { model?: { version?: string } }).model?.version;
+        } catch {
+          return undefined;
+        }
+      }),
+  );
+  const distinct = new Set(versions);
+  return distinct.size === 1 && !distinct.has(undefined) ? versions[0]! : "mixed or unreachable";
 }
 
 async function printStatus(json: boolean): Promise<void> {
@@ -169,26 +210,46 @@ async function main(argv: string[]) {
         stableModel,
         candidateModel,
       };
-      // The share first: the controller, seeing the rollout, would otherwise set it too.
-      await setShare(plan.steps[0]!, reason);
-      await admin("POST", "/rollout/save", { rollout: next, expected: rollout?.revision ?? null });
+      await admin("POST", "/rollout/save", {
+        rollout: next,
+        expected: rollout?.revision ?? null,
+        share: { percent: plan.steps[0]!, reason },
+      });
       console.log(
         `rollout started: ${plan.steps.join(" → ")} % of ${plan.stepSeconds} s each, then ${STABLE} takes ${candidateModel}`,
       );
+      let controller: string;
+      try {
+        controller = supervisorctl("status", CONTROLLER);
+      } catch (error) {
+        controller = (error as Error).message;
+      }
+      if (!/\bRUNNING\b/.test(controller))
+        console.error(
+          `rollout: the ${CONTROLLER} program is not running (${controller.trim() || "no supervisord"}): nothing steps this rollout until it is (make status)`,
+        );
       if (values.wait) await waitForEnd();
       return;
     }
     case "pause":
       if (active?.phase !== "running") fail("no rollout is running");
-      await saveOver(active, { phase: "paused", reason: `paused by hand at ${active.reason}` });
+      await saveOver((r) =>
+        r.phase === "running"
+          ? { phase: "paused", reason: `paused by hand at ${r.reason}` }
+          : undefined,
+      );
       return printStatus(false);
     case "resume":
       if (active?.phase !== "paused") fail("no rollout is paused");
-      await saveOver(active, {
-        phase: "running",
-        stepStartedAt: Date.now(),
-        reason: `resumed: ${active.reason.replace(/^paused by hand at /, "")}`,
-      });
+      await saveOver((r) =>
+        r.phase === "paused"
+          ? {
+              phase: "running",
+              stepStartedAt: Date.now(),
+              reason: `resumed: ${r.reason.replace(/^paused by hand at /, "")}`,
+            }
+          : undefined,
+      );
       return printStatus(false);
     case "abort": {
       if (!active || active.phase === "promoting")
@@ -196,8 +257,13 @@ async function main(argv: string[]) {
           active ? "the rollout is promoting: it cannot stop half-way" : "no rollout is under way",
         );
       const reason = "aborted by hand";
-      await saveOver(active, { phase: "aborted", endedAt: Date.now(), reason });
-      await setShare(0, reason);
+      await saveOver(
+        (r) =>
+          r.phase === "running" || r.phase === "paused"
+            ? { phase: "aborted", endedAt: Date.now(), reason }
+            : undefined,
+        { percent: 0, reason },
+      );
       return printStatus(false);
     }
     default:

@@ -13,16 +13,25 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { adminClient, type AdminCall } from "../admin-client.ts";
 import { gatherEvidence, prometheusAt, verdictOf, type Query } from "../experiment/evidence.ts";
 import { ROLLOUT_ALERTS } from "../experiment/rollout-rules.ts";
+import { ALERT_FOR } from "../experiment/thresholds.ts";
 import { callSupervisord, infoField } from "../stack/supervisor-rpc.ts";
-import type { Rollout, RolloutStatus } from "../../workers/gateway/rollout/rollout-api.ts";
+import {
+  MIN_STEP_SECONDS,
+  type Rollout,
+  type RolloutStatus,
+} from "../../workers/gateway/rollout/rollout-api.ts";
 import { decide, type Figures } from "./decide.ts";
 
 const TICK_MS = 1000;
 /** The program that promotes (render.ts): `stack.ts promote`, as root. */
 export const PROMOTE_PROGRAM = "rollout-promote";
 export const CONTROLLER = "rollout-controller";
-/** Prometheus needs two scrapes (5 s apart) in a window for a rate; ROLLOUT_STEP_SECONDS is at least this. */
-export const SHORTEST_WINDOW_S = 10;
+/** Prometheus needs two scrapes (5 s apart) in a window for a rate: no step is shorter. */
+const SHORTEST_WINDOW_S = MIN_STEP_SECONDS;
+
+/** A Prometheus duration ("5m", "30s") in seconds. */
+const durationSeconds = (duration: string) =>
+  Number(duration.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[duration.slice(-1) as "s" | "m" | "h"];
 
 const windowOf = (ms: number) => `${Math.max(SHORTEST_WINDOW_S, Math.ceil(ms / 1000))}s`;
 
@@ -48,12 +57,14 @@ export async function figuresOf(query: Query, rollout: Rollout, now: number): Pr
 }
 
 /**
- * The alerts firing that became active since `since` (ms), by name: what went wrong during this
- * rollout, not what a share set by hand did before it (ALERTS_FOR_STATE's value is when an alert
- * became active; ALERTS says which fire).
+ * The alerts firing that began to fire since `since` (ms), by name: what went wrong during this
+ * rollout, not what a share set by hand did before it. ALERTS_FOR_STATE's value is when an alert
+ * became pending; it fires ALERT_FOR later.
  */
 async function alertsFiring(query: Query, since: number): Promise<string[]> {
-  const activeSince = await query(`ALERTS_FOR_STATE >= ${since / 1000}`);
+  const activeSince = await query(
+    `ALERTS_FOR_STATE + ${durationSeconds(ALERT_FOR)} >= ${since / 1000}`,
+  );
   const firing = new Set(
     (await query('ALERTS{alertstate="firing"}')).map((s) => s.metric.alertname!),
   );
@@ -106,9 +117,15 @@ interface Controller {
   stableOpsPorts: number[];
 }
 
-async function save(admin: AdminCall, rollout: Rollout, expected: number): Promise<boolean> {
+/** Saves the rollout, and the share with it, over the revision read; false when it changed meanwhile. */
+async function save(
+  admin: AdminCall,
+  rollout: Rollout,
+  expected: number,
+  share?: { percent: number; reason: string },
+): Promise<boolean> {
   try {
-    await admin("POST", "/rollout/save", { rollout, expected });
+    await admin("POST", "/rollout/save", { rollout, expected, share });
     return true;
   } catch (error) {
     // Changed meanwhile (an operator's pause or abort): read again at the next tick.
@@ -149,12 +166,14 @@ async function tick({ admin, query, supervisorSocket, stableOpsPorts }: Controll
   if (rollout.phase !== "running") return;
   const now = Date.now();
   const decision = decide(rollout, share, now, await figuresOf(query, rollout, now));
-  if (decision.rollout !== rollout && !(await save(admin, decision.rollout, rollout.revision)))
-    return;
-  if (decision.share) {
-    await admin("POST", "/rollout/canary", decision.share);
-    log({ event: "share", ...decision.share });
-  }
+  if (decision.rollout === rollout && !decision.share) return;
+  if (await save(admin, decision.rollout, rollout.revision, decision.share))
+    log({
+      event: "saved",
+      phase: decision.rollout.phase,
+      reason: decision.rollout.reason,
+      share: decision.share,
+    });
 }
 
 async function main([adminSocket, supervisorSocket, prometheusPort, stablePorts]: string[]) {
@@ -183,6 +202,6 @@ async function main([adminSocket, supervisorSocket, prometheusPort, stablePorts]
 
 if (process.argv[1]?.match(/rollout-controller\.mjs$|controller\.ts$/))
   main(process.argv.slice(2)).catch((error: Error) => {
-    console.error(`rollout-controller: ${error.message}`);
+    log({ event: "fatal", error: error.message });
     process.exit(1);
   });

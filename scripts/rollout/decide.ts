@@ -41,14 +41,18 @@ export function decide(rollout: Rollout, share: number, now: number, figures: Fi
   });
   if (figures.firing.length > 0)
     return rollBack(`${step}: the alert ${figures.firing.join(", ")} is firing`);
-  const { verdict, reasons } = figures.verdict;
+  const { verdict } = figures.verdict;
+  const reasons = [...figures.verdict.reasons];
   if (verdict === "roll back" && figures.canaryRequests >= plan.minRequests)
     return rollBack(`${step}: ${reasons.join("; ")}`);
   const elapsedMs = now - rollout.stepStartedAt;
   const stepMs = plan.stepSeconds * 1000;
   if (elapsedMs < stepMs)
     return share === target ? { rollout } : { rollout, share: { percent: target, reason: step } };
-  if (verdict === "hold") {
+  // A failed check on fewer requests than the sample is a few unlucky ones: not yet a verdict.
+  if (verdict === "hold" || figures.canaryRequests < plan.minRequests) {
+    if (verdict !== "hold")
+      reasons.push(`on ${figures.canaryRequests} canary requests (${plan.minRequests} needed)`);
     if (elapsedMs >= stepMs * plan.holdSteps)
       return rollBack(
         `${step}: not enough data after ${Math.round(elapsedMs / 1000)} s (${reasons.join("; ")})`,
@@ -56,7 +60,6 @@ export function decide(rollout: Rollout, share: number, now: number, figures: Fi
     const reason = `${step}: holding, not enough data (${reasons.join("; ")})`;
     return reason === rollout.reason ? { rollout } : { rollout: { ...rollout, reason } };
   }
-  if (verdict === "roll back") return rollBack(`${step}: ${reasons.join("; ")}`);
   if (rollout.step === plan.steps.length - 1)
     return {
       rollout: { ...rollout, phase: "promoting", reason: `${step} passed: promoting` },

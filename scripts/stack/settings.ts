@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import { VERSION_PATTERN } from "../../model/serving/model-version.ts";
 import { parseGatewayConfig } from "../../workers/gateway/config.ts";
-import type { Plan } from "../../workers/gateway/rollout/rollout-api.ts";
+import { THRESHOLDS } from "../experiment/thresholds.ts";
+import { MIN_STEP_SECONDS, type Plan } from "../../workers/gateway/rollout/rollout-api.ts";
 import { bindingOf, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -250,7 +251,10 @@ export function loadSettings(
     rollout: {
       steps: rolloutSteps(value("ROLLOUT_STEPS")),
       stepSeconds: rolloutStepSeconds(value("ROLLOUT_STEP_SECONDS")),
-      minRequests: atLeastOne("ROLLOUT_MIN_REQUESTS"),
+      minRequests:
+        value("ROLLOUT_MIN_REQUESTS") === ""
+          ? THRESHOLDS.minRequests
+          : atLeastOne("ROLLOUT_MIN_REQUESTS"),
       holdSteps: atLeastOne("ROLLOUT_HOLD_STEPS"),
     },
   };
@@ -271,11 +275,13 @@ export function loadSettings(
   return settings;
 }
 
-/** ROLLOUT_STEP_SECONDS: 10 or more, so that a step's window holds two of Prometheus's scrapes (5 s apart). */
+/** ROLLOUT_STEP_SECONDS: MIN_STEP_SECONDS or more. */
 function rolloutStepSeconds(text: string): number {
   const seconds = Number(text);
-  if (!Number.isInteger(seconds) || seconds < 10)
-    throw new Error(`ROLLOUT_STEP_SECONDS=${text} must be a whole number of seconds, 10 or more`);
+  if (!Number.isInteger(seconds) || seconds < MIN_STEP_SECONDS)
+    throw new Error(
+      `ROLLOUT_STEP_SECONDS=${text} must be a whole number of seconds, ${MIN_STEP_SECONDS} or more`,
+    );
   return seconds;
 }
 

@@ -66,14 +66,19 @@ export function adminApp(registry: Registry, rollout: Rollouts) {
         await rollout().setCanary(operator, percent, reason?.trim() || "set by hand");
         return c.json(await rollout().status());
       })
-      // The automated rollout's progress, saved only over the revision it was read at.
+      // The automated rollout's progress (and the share with it), saved only over the revision it was read at.
       .post("/rollout/save", async (c) => {
-        operatorOf(c.req.header(OPERATOR_HEADER));
-        const { rollout: next, expected } = await c.req.json<{
+        const operator = operatorOf(c.req.header(OPERATOR_HEADER));
+        const {
+          rollout: next,
+          expected,
+          share,
+        } = await c.req.json<{
           rollout: Rollout;
           expected: number | null;
+          share?: { percent: number | null; reason: string };
         }>();
-        if (!(await rollout().saveRollout(next, expected)))
+        if (!(await rollout().saveRollout(operator, next, expected, share)))
           throw new HTTPException(409, {
             res: problemResponse({
               status: 409,

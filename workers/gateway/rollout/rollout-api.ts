@@ -4,6 +4,9 @@
  * import them.
  */
 
+/** A step's least length (ROLLOUT_STEP_SECONDS): its window must hold two of Prometheus's scrapes, 5 s apart. */
+export const MIN_STEP_SECONDS = 10;
+
 /** An automated rollout's plan, fixed when it starts. */
 export interface Plan {
   /** The canary's share at each step, percent, rising; the last is 100 (then v1 takes v2's model). */

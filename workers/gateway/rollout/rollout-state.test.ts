@@ -38,14 +38,40 @@ describe("the rollout's state", () => {
     });
   });
 
-  it("saves a rollout only over the revision it was read at", async () => {
+  it("saves a rollout, with its share, only over the revision it was read at: a late step never lands after an abort", async () => {
     await runInDurableObject(freshState(), async (state: RolloutState) => {
-      expect(state.saveRollout(rollout(), null)).toBe(true);
+      expect(state.saveRollout("cli", rollout(), null, { percent: 5, reason: "started" })).toBe(
+        true,
+      );
       expect(state.rollout()?.revision).toBe(1);
-      expect(state.saveRollout(rollout({ phase: "paused" }), 1)).toBe(true);
-      // A save that read revision 1 comes too late: the pause stands.
-      expect(state.saveRollout(rollout({ step: 1 }), 1)).toBe(false);
-      expect(state.rollout()).toMatchObject({ phase: "paused", step: 0, revision: 2 });
+      expect(
+        state.saveRollout("alice", rollout({ phase: "aborted" }), 1, {
+          percent: 0,
+          reason: "aborted",
+        }),
+      ).toBe(true);
+      // The controller read revision 1 and steps up: too late, neither its rollout nor its share lands.
+      expect(
+        state.saveRollout("controller", rollout({ step: 1 }), 1, {
+          percent: 100,
+          reason: "step 2",
+        }),
+      ).toBe(false);
+      expect(state.rollout()).toMatchObject({ phase: "aborted", step: 0, revision: 2 });
+      expect(state.canaryPercent()).toBe(0);
+    });
+  });
+
+  it("lets only a running rollout at its top step become promoting", async () => {
+    await runInDurableObject(freshState(), async (state: RolloutState) => {
+      state.saveRollout("cli", rollout(), null);
+      expect(() => state.saveRollout("anyone", rollout({ phase: "promoting" }), 1)).toThrow(
+        /top step/,
+      );
+      state.saveRollout("controller", rollout({ step: 1 }), 1);
+      expect(state.saveRollout("controller", rollout({ step: 1, phase: "promoting" }), 2)).toBe(
+        true,
+      );
     });
   });
 });

@@ -43,22 +43,24 @@ export class RolloutState extends DurableObject<Env> {
 
   /** Sets the share (null: back to CANARY_PERCENT), logging who and why. */
   setCanary(actor: string, percent: number | null, reason: string, at = Date.now()): void {
+    this.ctx.storage.transactionSync(() => this.writeShare(actor, percent, reason, at));
+  }
+
+  private writeShare(actor: string, percent: number | null, reason: string, at: number): void {
     if (percent !== null && !(Number.isFinite(percent) && percent >= 0 && percent <= 100))
       throw new RangeError(`a canary share is a percentage (0-100), not ${percent}`);
-    this.ctx.storage.transactionSync(() => {
-      this.write("canary_percent", percent);
-      this.sql.exec(
-        "INSERT INTO history (at, actor, percent, reason) VALUES (?, ?, ?, ?)",
-        at,
-        actor,
-        percent,
-        reason,
-      );
-      this.sql.exec(
-        "DELETE FROM history WHERE id <= (SELECT MAX(id) FROM history) - ?",
-        HISTORY_KEPT,
-      );
-    });
+    this.write("canary_percent", percent);
+    this.sql.exec(
+      "INSERT INTO history (at, actor, percent, reason) VALUES (?, ?, ?, ?)",
+      at,
+      actor,
+      percent,
+      reason,
+    );
+    this.sql.exec(
+      "DELETE FROM history WHERE id <= (SELECT MAX(id) FROM history) - ?",
+      HISTORY_KEPT,
+    );
   }
 
   /** The automated rollout, if one was ever started: its plan and where it is. */
@@ -67,13 +69,30 @@ export class RolloutState extends DurableObject<Env> {
   }
 
   /**
-   * Saves the rollout as `rollout` if it is still as `expected` says (its revision): the controller
-   * and an operator's pause or abort never overwrite each other's change unseen.
+   * Saves the rollout as `rollout`, and sets the share with it when `share` says so, both or
+   * neither, if the rollout is still as `expected` says (its revision): the controller and an
+   * operator's pause or abort never overwrite each other's change unseen, and a rollout never ends
+   * with its share left up. Only the top step's running rollout may become "promoting".
    */
-  saveRollout(rollout: Rollout, expected: number | null): boolean {
+  saveRollout(
+    actor: string,
+    rollout: Rollout,
+    expected: number | null,
+    share?: { percent: number | null; reason: string },
+    at = Date.now(),
+  ): boolean {
     const current = this.rollout();
     if ((current?.revision ?? null) !== expected) return false;
-    this.write("rollout", { ...rollout, revision: (expected ?? 0) + 1 });
+    if (
+      rollout.phase === "promoting" &&
+      current?.phase !== "promoting" &&
+      !(current?.phase === "running" && current.step === current.plan.steps.length - 1)
+    )
+      throw new RangeError("only a running rollout at its top step may promote");
+    this.ctx.storage.transactionSync(() => {
+      this.write("rollout", { ...rollout, revision: (expected ?? 0) + 1 });
+      if (share) this.writeShare(actor, share.percent, share.reason, at);
+    });
     return true;
   }
 
