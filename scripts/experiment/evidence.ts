@@ -230,7 +230,10 @@ export function verdictOf(
       `p99 ${canary.p99Ms.toFixed(1)} ms against ${STABLE}'s ${stable.p99Ms.toFixed(1)} ms`,
     );
   const compared = shadow.agree + shadow.disagree;
-  if (compared > 0 && shadow.disagree / compared > THRESHOLDS.disagreement)
+  if (
+    compared >= THRESHOLDS.minShadowComparisons &&
+    shadow.disagree / compared > THRESHOLDS.disagreement
+  )
     worse.push(
       `disagrees with ${STABLE} on ${pct(shadow.disagree / compared)} of shadowed requests`,
     );

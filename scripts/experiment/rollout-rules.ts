@@ -29,7 +29,7 @@ const RULES = [
     for: ALERT_FOR,
     labels: { severity: "page" },
     annotations: {
-      summary: `${CANDIDATE}'s canary answers 5xx more often than ${STABLE}, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (make rollback, or CANARY_PERCENT=0)`,
+      summary: `${CANDIDATE}'s canary answers 5xx more often than ${STABLE}, by more than ${THRESHOLDS.errorRateIncrease * 100} points: roll back (npm run rollout -- abort, or canary 0)`,
     },
   },
   {
@@ -44,7 +44,7 @@ const RULES = [
   },
   {
     alert: "CandidateDisagreesWithProduction",
-    expr: `(sum(rate(fortress_shadow_predictions_total{outcome="disagree"}[${w}])) or vector(0)) / sum(rate(fortress_shadow_predictions_total{outcome=~"agree|disagree"}[${w}])) > ${THRESHOLDS.disagreement}`,
+    expr: `(sum(rate(fortress_shadow_predictions_total{outcome="disagree"}[${w}])) or vector(0)) / sum(rate(fortress_shadow_predictions_total{outcome=~"agree|disagree"}[${w}])) > ${THRESHOLDS.disagreement} and on() sum(increase(fortress_shadow_predictions_total{outcome=~"agree|disagree"}[${w}])) >= ${THRESHOLDS.minShadowComparisons}`,
     for: ALERT_FOR,
     labels: { severity: "ticket" },
     annotations: {

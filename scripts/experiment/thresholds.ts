@@ -15,6 +15,8 @@ export const THRESHOLDS = {
   p99MinRequests: 100,
   /** At most this share of shadowed requests may get a different label from v2. */
   disagreement: 0.35,
+  /** Disagreement is weighed from this many comparisons in the window: of fewer it is a coin or two. */
+  minShadowComparisons: 50,
   /** v2's live accuracy (from feedback) may be at most this far below v1's. */
   accuracyDrop: 0.02,
   /** Below this many requests or feedbacks for a variant, the verdict is "hold": too little to tell. */
