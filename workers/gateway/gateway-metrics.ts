@@ -2,6 +2,7 @@
 import { createRegistry, LATENCY_BUCKETS } from "../shared/http/metrics.ts";
 import { VARIANTS } from "../manifest.ts";
 import { SHADOW_OUTCOMES } from "./routes/predict/shadow.ts";
+import { NOT_COUNTED } from "./routes/feedback.ts";
 
 export const registry = createRegistry();
 
@@ -64,8 +65,7 @@ metrics.rateLimited.add(0);
 metrics.authFailures.add(0);
 metrics.authThrottled.add(0);
 metrics.healthProbes.add(0);
-for (const reason of ["repeat", "conflict", "not-yours", "ledger-full"])
-  metrics.feedbackNotCounted.add(0, { reason });
+for (const reason of NOT_COUNTED) metrics.feedbackNotCounted.add(0, { reason });
 for (const outcome of SHADOW_OUTCOMES) metrics.shadowPredictions.add(0, { outcome });
 for (const variant of VARIANTS) {
   metrics.upstreamErrors.add(0, { variant });

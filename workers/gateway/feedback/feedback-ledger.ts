@@ -37,8 +37,11 @@ export class FeedbackLedger extends DurableObject<Env> {
         ? { result: "repeat" }
         : { result: "conflict", label: String(known.label) };
     if (this.held >= capacity) {
-      this.sql.exec("DELETE FROM seen WHERE expires_at <= ?", Math.floor(nowSeconds));
-      this.held = Number(this.sql.exec("SELECT COUNT(*) AS n FROM seen").one().n);
+      // Counted from what the delete wrote, not by counting a million rows again.
+      this.held -= this.sql.exec(
+        "DELETE FROM seen WHERE expires_at <= ?",
+        Math.floor(nowSeconds),
+      ).rowsWritten;
       if (this.held >= capacity) return { result: "full" };
     }
     this.sql.exec(

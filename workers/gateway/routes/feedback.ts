@@ -74,7 +74,8 @@ export interface FeedbackOptions {
   onNotCounted?: (reason: NotCounted) => void;
 }
 
-export type NotCounted = "repeat" | "conflict" | "not-yours" | "ledger-full";
+export const NOT_COUNTED = ["repeat", "conflict", "not-yours", "ledger-full"] as const;
+export type NotCounted = (typeof NOT_COUNTED)[number];
 
 export function feedback(options: FeedbackOptions): RouteHandler<typeof feedbackRoute, GatewayEnv> {
   const { tokens, ledger, capacity, deadlineMs, onFeedback, onNotCounted } = options;
@@ -92,14 +93,26 @@ export function feedback(options: FeedbackOptions): RouteHandler<typeof feedback
           "this prediction was given to another consumer: only it, or a key with the feedback scope, may give feedback on it",
       });
     }
+    const counted = (recorded: Recorded) => {
+      if (recorded.result === "counted")
+        onFeedback?.(prediction, prediction.label === label, consumer.name);
+    };
+    const recording = ledger.record(
+      { jti: prediction.jti, label, expiresAt: prediction.exp },
+      capacity,
+    );
     let recorded: Recorded;
     try {
-      recorded = await withDeadline(
-        deadlineMs,
-        ledger.record({ jti: prediction.jti, label, expiresAt: prediction.exp }, capacity),
-      );
+      recorded = await withDeadline(deadlineMs, recording);
     } catch (error) {
       console.error(JSON.stringify({ event: "feedback_ledger_error", error: String(error) }));
+      // The ledger may still count it after the deadline: then so do the metrics (the client's
+      // retry will be a repeat).
+      try {
+        c.executionCtx.waitUntil(recording.then(counted, () => {}));
+      } catch {
+        // A test's app.request() has no execution context.
+      }
       refuse(
         { status: 503, detail: "feedback cannot be counted right now; retry shortly" },
         { "Retry-After": "1" },
@@ -107,7 +120,7 @@ export function feedback(options: FeedbackOptions): RouteHandler<typeof feedback
     }
     switch (recorded.result) {
       case "counted":
-        onFeedback?.(prediction, prediction.label === label, consumer.name);
+        counted(recorded);
         break;
       case "repeat":
         // The same feedback again (an answer lost on the way): accepted, counted once.
