@@ -65,7 +65,7 @@ status: ## each process of the stack and whether it is healthy
 compose: node_modules/.installed ## write docker-compose.yml anew from the settings (after changing a variant's replicas or a var)
 	$(STACK) compose
 
-promote: ## v1 serves v2's model: its replicas restart one at a time, each drained from nginx's pool first
+promote: ## v1 serves v2's model: its replicas restart one at a time, its nginx pool sending their requests to the others (no reload)
 	$(STACK) promote
 
 rollback: ## v1 goes back to the model it served before the last promote, the same way

@@ -292,7 +292,7 @@ export function programs(settings: Settings): Program[] {
       // builds v1's bundle from the checkout). The stack's user may already start and stop any
       // program through supervisord's socket; this one's command is fixed here.
       name: PROMOTE_PROGRAM,
-      command: `${process.execPath} --import tsx ${join(ROOT, "scripts/stack/stack.ts")} promote`,
+      command: `${process.execPath} --import tsx ${join(ROOT, "scripts/stack/stack.ts")} promote --timed`,
       umask: PRIVATE_UMASK,
       needsRoot: true,
       priority: 60,

@@ -51,11 +51,14 @@ export async function switchStableModel(version: string, before: string): Promis
   );
   const env = { ...process.env, [model]: version };
   const settings = loadSettings(env);
-  execFileSync(process.execPath, ["--import", "tsx", "scripts/build.ts", STABLE], {
+  // What the build says goes through this process's console (timed when supervisord runs it).
+  const built = execFileSync(process.execPath, ["--import", "tsx", "scripts/build.ts", STABLE], {
     cwd: ROOT,
-    stdio: "inherit",
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
     env,
   });
+  for (const line of built.trim().split("\n")) console.log(line);
   // The new bundle where the replicas read theirs (no process reads the rest again until restarted).
   renderAll(settings, nativeTopology(settings));
   for (const replica of stableProcesses(settings)) {

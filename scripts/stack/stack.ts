@@ -386,7 +386,7 @@ async function promote(): Promise<void> {
   // on the way is better than staying.
   if (!pooled(settings, STABLE)) {
     throw new Error(
-      `${STABLE} runs one process, so restarting it would lose requests: set ${variantSetting(STABLE, "REPLICAS")}=2 or more (each replica is drained from its nginx pool in turn), or restart with ${variantSetting(STABLE, "MODEL")}=${candidate}`,
+      `${STABLE} runs one process, so restarting it would lose requests: set ${variantSetting(STABLE, "REPLICAS")}=2 or more (its pool sends a restarting replica's requests to the others), or restart with ${variantSetting(STABLE, "MODEL")}=${candidate}`,
     );
   }
   await switchStableModel(candidate, serving);
@@ -422,6 +422,14 @@ async function writeCompose(): Promise<void> {
 }
 
 const [command, ...flags] = process.argv.slice(2);
+// Run by supervisord (rollout-promote), every line of the log gets its time, as every log's does.
+if (flags.includes("--timed")) {
+  for (const stream of ["log", "error"] as const) {
+    const write = console[stream].bind(console);
+    console[stream] = (...args: unknown[]) =>
+      write(`${new Date().toISOString()} ${args.map(String).join(" ")}`.replaceAll("\n", " | "));
+  }
+}
 
 const commands: Record<string, () => Promise<void>> = {
   start: () => start({ benchmark: flags.includes("--benchmark") }),

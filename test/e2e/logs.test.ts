@@ -30,7 +30,8 @@ describe("the stack's logs", () => {
   });
 
   it("are written by supervisord alone, each capped at 20 MB with two older files kept: no program holds a file of the logs folder open", () => {
-    for (const program of programs(settings)) {
+    // A program run on demand (rollout-promote) holds nothing open between its runs.
+    for (const program of programs(settings).filter((p) => !p.onDemand)) {
       const fds = `/proc/${pidOf(program.name)}/fd`;
       const open = readdirSync(fds).map((fd) => {
         try {

@@ -4,7 +4,8 @@ import { call, predict, prometheusQuery, prometheusValue, settings } from "./cli
 import { workerProcesses } from "../../scripts/stack/settings.ts";
 import { VARIANTS } from "../../workers/manifest.ts";
 
-const gatewayRequests = () => prometheusValue("sum(fortress_requests_total)");
+// Clients' requests: the gateway's shadow copies are counted apart (route="shadow").
+const gatewayRequests = () => prometheusValue('sum(fortress_requests_total{route!="shadow"})');
 
 async function until<T>(
   read: () => Promise<T>,
