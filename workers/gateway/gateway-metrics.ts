@@ -56,7 +56,7 @@ export const metrics = {
   ),
   shadowPredictions: registry.counter(
     "fortress_shadow_predictions_total",
-    "Stable requests also sent to the candidate after the answer (SHADOW_PERCENT), by whether the two labels agree (error: failed or past SHADOW_TIMEOUT_MS; skipped: SHADOW_MAX_IN_FLIGHT were in flight)",
+    "Stable requests also sent to the candidate after the answer (SHADOW_PERCENT), by whether the two labels agree (error: failed or past SHADOW_TIMEOUT_MS; skipped: yielded to v2's own clients, or SHADOW_MAX_IN_FLIGHT were in flight)",
   ),
 };
 

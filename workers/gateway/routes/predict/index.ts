@@ -9,7 +9,13 @@ import {
   LABEL_HEADER,
   MODEL_VERSION_HEADER,
 } from "../../../shared/inference/prediction-contract.ts";
-import { MANIFEST, VARIANTS, type Variant, type VariantSpec } from "../../../manifest.ts";
+import {
+  CANDIDATE,
+  MANIFEST,
+  VARIANTS,
+  type Variant,
+  type VariantSpec,
+} from "../../../manifest.ts";
 import type { PredictionTokens } from "../../feedback/prediction-token.ts";
 import {
   chainProblems,
@@ -94,7 +100,9 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
     const { variant } = route;
     c.set("variant", variant);
     c.set("route", route.name);
-    const response = await callVariant(c, route, sentence, options);
+    const call = () => callVariant(c, route, sentence, options);
+    // The candidate's own clients come before the shadow copies sent to it.
+    const response = await (variant === CANDIDATE ? options.shadow.serving(call) : call());
     // Every 5xx here is the model's side failing: unreachable, slow, or answering with an error.
     if (response.status >= 500) options.onUpstreamError?.(variant);
     // The client's headers are the gateway's to set: only these pass from the inference worker.
@@ -122,7 +130,7 @@ export function predict(options: PredictOptions): RouteHandler<typeof predictRou
         options.shadowPercent > 0 &&
         Math.random() * 100 < options.shadowPercent
       ) {
-        c.executionCtx.waitUntil(options.shadow(c, sentence, label));
+        c.executionCtx.waitUntil(options.shadow.copy(c, sentence, label));
       }
     }
     return new Response(response.body, { status: response.status, headers }) as unknown as Awaited<

@@ -38,7 +38,7 @@ async function shadowAll(copies: number, bindings: Env, maxInFlight: number, tim
   const shadow = shadowCopies({ maxInFlight, timeoutMs, onShadow: (o) => outcomes.push(o) });
   const app = new Hono<GatewayEnv>().post("/", async (c) => {
     c.set("requestId", "shadow-test");
-    await shadow(c, "I love this!", "love");
+    await shadow.copy(c, "I love this!", "love");
     return c.text("done");
   });
   await Promise.all(
@@ -63,6 +63,27 @@ describe("shadow copies", () => {
     });
     expect(await shadowAll(3, bindings, 4, 100)).toEqual(["error", "error", "error"]);
     expect(seen.requests).toBe(3);
+  });
+
+  it("yield to the candidate's own clients: while one of their requests is in flight, a copy is skipped", async () => {
+    const outcomes: ShadowOutcome[] = [];
+    const { seen, bindings } = candidate(async () =>
+      Response.json({}, { headers: { "X-Prediction-Label": "love" } }),
+    );
+    const shadow = shadowCopies({ maxInFlight: 8, timeoutMs: 100, onShadow: (o) => outcomes.push(o) });
+    const app = new Hono<GatewayEnv>().post("/", async (c) => {
+      c.set("requestId", "shadow-test");
+      await shadow.copy(c, "I love this!", "love");
+      return c.text("done");
+    });
+    let answer: () => void = () => {};
+    const client = shadow.serving(() => new Promise<void>((resolve) => (answer = resolve)));
+    await app.request("/", { method: "POST" }, bindings);
+    answer();
+    await client;
+    await app.request("/", { method: "POST" }, bindings);
+    expect(outcomes).toEqual(["skipped", "agree"]);
+    expect(seen.requests).toBe(1);
   });
 
   it("compare the candidate's label with the stable one's", async () => {
