@@ -69,6 +69,8 @@ async function saveOver(
   }
 }
 
+const UNKNOWN = "mixed or unreachable";
+
 /** The model version each variant's processes serve now, by their /health (one version, or "mixed"). */
 async function served(variant: Variant): Promise<string> {
   const versions = await Promise.all(
@@ -86,7 +88,7 @@ async function served(variant: Variant): Promise<string> {
       }),
   );
   const distinct = new Set(versions);
-  return distinct.size === 1 && !distinct.has(undefined) ? versions[0]! : "mixed or unreachable";
+  return distinct.size === 1 && !distinct.has(undefined) ? versions[0]! : UNKNOWN;
 }
 
 async function printStatus(json: boolean): Promise<void> {
@@ -108,10 +110,7 @@ async function printStatus(json: boolean): Promise<void> {
   } catch (error) {
     verdict = { verdict: "unknown", reasons: [`Prometheus: ${(error as Error).message}`] };
   }
-  const versions = {
-    [STABLE]: settings.variants[STABLE].model,
-    [CANDIDATE]: settings.variants[CANDIDATE].model,
-  };
+  const versions = { [STABLE]: await served(STABLE), [CANDIDATE]: await served(CANDIDATE) };
   if (json) {
     console.log(
       JSON.stringify({
@@ -187,10 +186,12 @@ async function main(argv: string[]) {
       return printStatus(values.json ?? false);
     case "start": {
       if (active) fail(`a rollout is already ${active.phase} (npm run rollout -- status)`);
-      const [stableModel, candidateModel] = [
-        settings.variants[STABLE].model,
-        settings.variants[CANDIDATE].model,
-      ];
+      // What the replicas serve: the settings here may not be the ones the stack started with.
+      const [stableModel, candidateModel] = [await served(STABLE), await served(CANDIDATE)];
+      if ([stableModel, candidateModel].includes(UNKNOWN))
+        fail(
+          `${STABLE} serves ${stableModel} and ${CANDIDATE} ${candidateModel}: start a rollout on a stack that serves one model a variant (make status)`,
+        );
       if (stableModel === candidateModel)
         fail(
           `${STABLE} already serves ${CANDIDATE}'s model, ${stableModel}: there is nothing to roll out`,

@@ -70,7 +70,11 @@ describe("shadow copies", () => {
     const { seen, bindings } = candidate(async () =>
       Response.json({}, { headers: { "X-Prediction-Label": "love" } }),
     );
-    const shadow = shadowCopies({ maxInFlight: 8, timeoutMs: 100, onShadow: (o) => outcomes.push(o) });
+    const shadow = shadowCopies({
+      maxInFlight: 8,
+      timeoutMs: 100,
+      onShadow: (o) => outcomes.push(o),
+    });
     const app = new Hono<GatewayEnv>().post("/", async (c) => {
       c.set("requestId", "shadow-test");
       await shadow.copy(c, "I love this!", "love");
