@@ -110,9 +110,12 @@ describe("an automated rollout", () => {
   it("rolls a broken candidate (v2 down, answering 503) back to 0 % within its first step, failing no request of v1's clients", async () => {
     let outcome: Awaited<ReturnType<typeof rollout>> | undefined;
     const { failed, served } = await loadWithKeys(40, 20, async () => {
+      const ended = rollout(["start", "--wait"], FAST);
+      // Once started (it reads what v2 serves first), v2 goes down.
+      await within(5000, async () => (await status()).rollout?.phase === "running");
       supervisorctl("stop", "v2");
       try {
-        outcome = await rollout(["start", "--wait"], FAST);
+        outcome = await ended;
       } finally {
         supervisorctl("start", "v2");
       }
