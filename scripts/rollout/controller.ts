@@ -13,7 +13,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { adminClient, type AdminCall } from "../admin-client.ts";
 import { gatherEvidence, prometheusAt, verdictOf, type Query } from "../experiment/evidence.ts";
 import { ROLLOUT_ALERTS } from "../experiment/rollout-rules.ts";
-import { ALERT_FOR } from "../experiment/thresholds.ts";
 import { callSupervisord, infoField } from "../stack/supervisor-rpc.ts";
 import {
   MIN_STEP_SECONDS,
@@ -28,10 +27,6 @@ export const PROMOTE_PROGRAM = "rollout-promote";
 export const CONTROLLER = "rollout-controller";
 /** Prometheus needs two scrapes (5 s apart) in a window for a rate: no step is shorter. */
 const SHORTEST_WINDOW_S = MIN_STEP_SECONDS;
-
-/** A Prometheus duration ("5m", "30s") in seconds. */
-const durationSeconds = (duration: string) =>
-  Number(duration.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[duration.slice(-1) as "s" | "m" | "h"];
 
 const windowOf = (ms: number) => `${Math.max(SHORTEST_WINDOW_S, Math.ceil(ms / 1000))}s`;
 
@@ -57,14 +52,12 @@ export async function figuresOf(query: Query, rollout: Rollout, now: number): Pr
 }
 
 /**
- * The alerts firing that began to fire since `since` (ms), by name: what went wrong during this
- * rollout, not what a share set by hand did before it. ALERTS_FOR_STATE's value is when an alert
- * became pending; it fires ALERT_FOR later.
+ * The alerts firing that became pending since `since` (ms), by name: what went wrong during this
+ * rollout, not what a share set by hand (or an earlier rollout) did before it. An alert already
+ * pending at the start is left to the step's own verdict, which weighs the same figures.
  */
 async function alertsFiring(query: Query, since: number): Promise<string[]> {
-  const activeSince = await query(
-    `ALERTS_FOR_STATE + ${durationSeconds(ALERT_FOR)} >= ${since / 1000}`,
-  );
+  const activeSince = await query(`ALERTS_FOR_STATE >= ${since / 1000}`);
   const firing = new Set(
     (await query('ALERTS{alertstate="firing"}')).map((s) => s.metric.alertname!),
   );
