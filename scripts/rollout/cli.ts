@@ -24,6 +24,7 @@ import {
   type RolloutStatus,
 } from "../../workers/gateway/rollout/rollout-api.ts";
 import { loadSettings, workerProcesses } from "../stack/settings.ts";
+import { servedVersion } from "../stack/served-version.ts";
 import { supervisorctl } from "../stack/supervisor.ts";
 import { CONTROLLER, figuresOf } from "./controller.ts";
 
@@ -76,16 +77,7 @@ async function served(variant: Variant): Promise<string> {
   const versions = await Promise.all(
     workerProcesses(settings)
       .filter((p) => p.worker === variant)
-      .map(async (p) => {
-        try {
-          const response = await fetch(`http://127.0.0.1:${p.opsPort}/health`, {
-            signal: AbortSignal.timeout(2000),
-          });
-          return ((await response.json()) as { model?: { version?: string } }).model?.version;
-        } catch {
-          return undefined;
-        }
-      }),
+      .map((p) => servedVersion(p.opsPort)),
   );
   const distinct = new Set(versions);
   return distinct.size === 1 && !distinct.has(undefined) ? versions[0]! : UNKNOWN;

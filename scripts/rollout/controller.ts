@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { adminClient, type AdminCall } from "../admin-client.ts";
 import { gatherEvidence, prometheusAt, verdictOf, type Query } from "../experiment/evidence.ts";
 import { ROLLOUT_ALERTS } from "../experiment/rollout-rules.ts";
+import { servedVersion } from "../stack/served-version.ts";
 import { callSupervisord, infoField } from "../stack/supervisor-rpc.ts";
 import {
   MIN_STEP_SECONDS,
@@ -66,19 +67,7 @@ async function alertsFiring(query: Query, since: number): Promise<string[]> {
 
 /** Whether every replica at these ops ports serves `version`. */
 async function allServe(opsPorts: number[], version: string): Promise<boolean> {
-  const served = await Promise.all(
-    opsPorts.map(async (port) => {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/health`, {
-          signal: AbortSignal.timeout(1000),
-        });
-        return ((await response.json()) as { model?: { version?: string } }).model?.version;
-      } catch {
-        return undefined;
-      }
-    }),
-  );
-  return served.every((v) => v === version);
+  return (await Promise.all(opsPorts.map(servedVersion))).every((v) => v === version);
 }
 
 /** Runs rollout-promote under supervisord, until it exits: whether it succeeded. */

@@ -21,22 +21,10 @@ import {
   stableProcesses,
   variantSetting,
 } from "./settings.ts";
+import { servedVersion } from "./served-version.ts";
 import { supervisorctl } from "./supervisor.ts";
 
 const READY_TIMEOUT_MS = 30_000;
-
-async function servedVersion(opsPort: number): Promise<string | undefined> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${opsPort}/health`, {
-      signal: AbortSignal.timeout(1000),
-    });
-    return response.ok
-      ? ((await response.json()) as { model?: { version?: string } }).model?.version
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Makes the stable variant serve `version`, remembering `before` for a rollback. */
 export async function switchStableModel(version: string, before: string): Promise<void> {
