@@ -10,6 +10,7 @@ import { parse } from "smol-toml";
 import { VERSION_PATTERN } from "../../model/serving/model-version.ts";
 import { parseGatewayConfig } from "../../workers/gateway/config.ts";
 import { THRESHOLDS } from "../experiment/thresholds.ts";
+import { parseSlo, type SloObjectives } from "../slo/objectives.ts";
 import { MIN_STEP_SECONDS, type Plan } from "../../workers/gateway/rollout/rollout-api.ts";
 import { bindingOf, STABLE, VARIANTS, type Variant } from "../../workers/manifest.ts";
 
@@ -138,6 +139,10 @@ export interface Settings {
   stubStatusPort: number;
   exporterPort: number;
   prometheusPort: number;
+  alertmanagerPort: number;
+  alertReceiverPort: number;
+  nodeExporterPort: number;
+  mtailPort: number;
   gatewayOpsPort: number;
   connectionsPerAddress: number;
   /** Requests a second, and at once, one address may send to the public pages. */
@@ -153,6 +158,8 @@ export interface Settings {
   gatewayVars: Record<string, string>;
   /** An automated rollout's plan (ROLLOUT_* settings): `npm run rollout -- start` fixes it. */
   rollout: Plan;
+  /** The SLOs of POST /predict (SLO_* settings), as fractions: scripts/slo/objectives.ts. */
+  slo: SloObjectives;
 }
 
 export interface VariantSettings {
@@ -228,6 +235,10 @@ export function loadSettings(
     stubStatusPort: port("STUB_STATUS_PORT"),
     exporterPort: port("EXPORTER_PORT"),
     prometheusPort: port("PROMETHEUS_PORT"),
+    alertmanagerPort: port("ALERTMANAGER_PORT"),
+    alertReceiverPort: port("ALERT_RECEIVER_PORT"),
+    nodeExporterPort: port("NODE_EXPORTER_PORT"),
+    mtailPort: port("MTAIL_PORT"),
     gatewayOpsPort: port("GATEWAY_OPS_PORT"),
     connectionsPerAddress: atLeastOne("CONNECTIONS_PER_ADDRESS"),
     publicRatePerAddress: atLeastOne("PUBLIC_RATE_PER_ADDRESS"),
@@ -257,6 +268,7 @@ export function loadSettings(
           : atLeastOne("ROLLOUT_MIN_REQUESTS"),
       holdSteps: atLeastOne("ROLLOUT_HOLD_STEPS"),
     },
+    slo: parseSlo(value),
   };
   // The stack's user holds the workers' configs and secrets; nginx's workers must not.
   if (["", "root"].includes(settings.stackUser) || settings.stackUser === settings.nginxWorkerUser)
@@ -306,6 +318,10 @@ export function stackPorts(settings: Settings): { name: string; port: number }[]
     { name: "STUB_STATUS_PORT", port: settings.stubStatusPort },
     { name: "EXPORTER_PORT", port: settings.exporterPort },
     { name: "PROMETHEUS_PORT", port: settings.prometheusPort },
+    { name: "ALERTMANAGER_PORT", port: settings.alertmanagerPort },
+    { name: "ALERT_RECEIVER_PORT", port: settings.alertReceiverPort },
+    { name: "NODE_EXPORTER_PORT", port: settings.nodeExporterPort },
+    { name: "MTAIL_PORT", port: settings.mtailPort },
     ...workerProcesses(settings).map((p) => ({ name: `${p.name}'s ops port`, port: p.opsPort })),
   ];
 }
