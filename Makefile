@@ -5,8 +5,8 @@ SHELL := /bin/bash
 STACK := npx tsx scripts/stack/stack.ts
 # Debian packages the local stack runs (and the tests use: docker-compose only validates the file;
 # chromium opens /docs in the end-to-end suite; the font is the one make bench draws its chart with).
-APT_PACKAGES := nginx prometheus prometheus-nginx-exporter supervisor openssl curl wrk docker-compose chromium fonts-dejavu-core
-NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter supervisord openssl curl wrk docker-compose chromium
+APT_PACKAGES := nginx prometheus prometheus-nginx-exporter prometheus-alertmanager prometheus-node-exporter mtail supervisor openssl curl wrk docker-compose chromium fonts-dejavu-core
+NEEDED_COMMANDS := nginx prometheus promtool prometheus-nginx-exporter prometheus-alertmanager amtool prometheus-node-exporter mtail supervisord openssl curl wrk docker-compose chromium
 NEEDED_FILES := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 help: ## list the commands
@@ -77,6 +77,9 @@ experiment-report: node_modules/.installed ## v2's model against v1's from Prome
 rollout-rules: node_modules/.installed ## write deployments/prometheus/rollout-rules.yml anew from scripts/experiment/thresholds.ts
 	npx tsx scripts/experiment/rollout-rules.ts > deployments/prometheus/rollout-rules.yml
 
+dashboard: node_modules/.installed ## the Grafana dashboard's panels from the live Prometheus, as a page and PNGs (DASHBOARD_FROM=now-1h DASHBOARD_TO=now)
+	npx tsx scripts/dashboard/dashboard.ts
+
 logs: ## follow the stack's logs
 	tail -n 20 -F .state/logs/*.log
 
@@ -93,8 +96,9 @@ SIGN_IN_FLOODS := test/e2e/sign-in-floods.test.ts
 test: setup build ## format and lint check, typecheck, unit tests, then the stack end to end (stopped afterwards, pass or fail)
 	npm run lint
 	npm run typecheck
-	promtool check rules deployments/prometheus/rules.yml deployments/prometheus/rollout-rules.yml
-	promtool test rules deployments/prometheus/rollout-rules.test.yml
+	promtool check rules deployments/prometheus/rules.yml deployments/prometheus/rollout-rules.yml deployments/prometheus/host-rules.yml deployments/prometheus/slo-rules.yml
+	promtool test rules deployments/prometheus/rollout-rules.test.yml deployments/prometheus/host-rules.test.yml deployments/prometheus/slo-rules.test.yml
+	$(STACK) check-configs
 	test -z "$$(docker-compose config -q 2>&1)" || { docker-compose config -q; echo "docker-compose config warned (above)"; exit 1; }
 	@# Often (3 of 5 runs on 2026-12-01) a workerd of vitest's pool never ends: perf shows it spinning
 	@# in cppgc's incremental sweeper, which workerd's PumpMessageLoop drains without end (our workerd,
@@ -130,4 +134,4 @@ peer-packages: ## install the Debian packages of make bench's Python peer, if an
 bench: setup peer-packages build ## measure the stack beside the exam's Python stack (rate limit raised): bench/results/<timestamp>.json, .md, .png
 	npx tsx bench/run.ts
 
-.PHONY: help system-packages stack-users peer-packages setup model models build start-project stop-project status compose promote rollback experiment-report rollout-rules logs test bench
+.PHONY: help system-packages stack-users peer-packages setup model models build start-project stop-project status compose promote rollback experiment-report rollout-rules dashboard logs test bench

@@ -9,6 +9,10 @@ export const IMAGES = {
   nginx: "nginx:1.27-bookworm",
   exporter: "nginx/nginx-prometheus-exporter:1.3.0",
   prometheus: "prom/prometheus:v2.53.2",
+  alertmanager: "prom/alertmanager:v0.27.0",
+  nodeExporter: "prom/node-exporter:v1.8.2",
+  // mtail publishes no image of its own: Debian's package, the one the native stack runs.
+  mtail: "debian:bookworm-slim",
   grafana: "grafana/grafana:11.2.2",
 };
 

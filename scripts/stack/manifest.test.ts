@@ -107,7 +107,18 @@ describe("adding a variant v3 with two replicas (its folder, a manifest entry, i
     const jobs = parseYaml(
       readFileSync(inHome("prometheus-config/prometheus.yml"), "utf8"),
     ).scrape_configs.map((job: { job_name: string }) => job.job_name);
-    expect(jobs).toEqual(["nginx", "gateway", "v1", "v2", "v3"]);
+    expect(jobs).toEqual([
+      "nginx",
+      "prometheus",
+      "alertmanager",
+      "alert-receiver",
+      "node",
+      "mtail",
+      "gateway",
+      "v1",
+      "v2",
+      "v3",
+    ]);
     run("promtool", ["check", "config", inHome("prometheus-config/prometheus.yml")]);
     // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's pipes are).
     execFileSync("nginx", ["-t", "-q", "-c", join(copy, ".state/nginx/nginx.conf")], {

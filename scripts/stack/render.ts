@@ -5,6 +5,9 @@
  * at /app). Both use unix sockets for the internal hops (in compose, on the shared mount).
  */
 import { CONTROLLER, PROMOTE_PROGRAM } from "../rollout/controller.ts";
+import { mtailProgram } from "../slo/mtail-program.ts";
+import { retentionFor } from "../slo/objectives.ts";
+import { sloRules } from "../slo/slo-rules.ts";
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -52,11 +55,18 @@ import { MAX_BODY_BYTES } from "../../workers/shared/inference/prediction-contra
 import { PUBLIC_PATHS, PUBLIC_ROUTES, TAKES_GZIP } from "../../workers/gateway/public-paths.ts";
 import { SANE_REQUEST_ID } from "../../workers/shared/http/request-id.ts";
 
-/** The rule files of deployments/prometheus that Prometheus loads. */
-const PROMETHEUS_RULES = ["rules.yml", "rollout-rules.yml"];
+/** The rule files of deployments/prometheus that Prometheus loads as they are. */
+const PROMETHEUS_RULES = ["rules.yml", "rollout-rules.yml", "host-rules.yml"];
+/** The SLOs' rules, made from the settings' objectives (the committed one is the defaults'). */
+const SLO_RULES = "slo-rules.yml";
+/** mtail's program, in its programs folder. */
+const MTAIL_PROGRAM = "predict.mtail";
 
 /** nginx's access log (in the logs folder): a line a request, front and pool hops alike. */
 export const NGINX_ACCESS_LOG = "nginx-access.log";
+/** The alert receiver's log (in the logs folder): a JSON line each notification from Alertmanager. */
+export const ALERTS_LOG = "alerts.jsonl";
+export const ALERT_RECEIVER = "alert-receiver";
 
 /** Replaces ${NAME} placeholders; a placeholder without a value is an error, not an empty string. */
 export function renderTemplate(template: string, values: Record<string, string>): string {
@@ -169,9 +179,21 @@ export function renderedFiles(where: StackPaths) {
     nginx: join(where.state, "nginx/nginx.conf"),
     prometheusConfig: join(where.home, "prometheus-config"),
     prometheus: join(where.home, "prometheus-config/prometheus.yml"),
+    alertmanagerConfig: join(where.home, "alertmanager-config"),
+    alertmanager: join(where.home, "alertmanager-config/alertmanager.yml"),
+    alertmanagerData: join(where.home, "alertmanager"),
+    mtailPrograms: join(where.home, "mtail-programs"),
+    /**
+     * mtail's datagram socket, which nginx's workers send each /predict's line to: beside
+     * workerd's, in the folder of the stack's user's sockets that nginx's workers enter.
+     */
+    mtailSocket: join(where.workerSockets, "mtail.sock"),
     workerd: join(where.programs, "workerd"),
     watchdog: join(where.programs, "watchdog.mjs"),
     rolloutController: join(where.programs, "rollout-controller.mjs"),
+    /** In a folder of its own: compose's receiver mounts it, and no workerd container sees it. */
+    alertReceiverProgram: join(where.home, "alert-receiver"),
+    alertReceiver: join(where.home, "alert-receiver/alert-receiver.mjs"),
     supervisord: join(where.state, "supervisord.conf"),
     supervisorSocket: join(where.run, "supervisor.sock"),
     supervisordPid: join(where.run, "supervisord.pid"),
@@ -263,9 +285,39 @@ export function programs(settings: Settings): Program[] {
     },
     {
       name: "prometheus",
-      command: `/usr/bin/prometheus --config.file=${rendered.prometheus} --storage.tsdb.path=${paths.prometheusData} --storage.tsdb.retention.time=2d --web.listen-address=127.0.0.1:${settings.prometheusPort}`,
+      command: `/usr/bin/prometheus --config.file=${rendered.prometheus} --storage.tsdb.path=${paths.prometheusData} --storage.tsdb.retention.time=${retentionFor(settings.slo)} --web.listen-address=127.0.0.1:${settings.prometheusPort}`,
       umask: PRIVATE_UMASK,
       priority: 40,
+    },
+    {
+      name: "alertmanager",
+      // No cluster: one Alertmanager, which would otherwise listen for peers on every address.
+      command: `/usr/bin/prometheus-alertmanager --config.file=${rendered.alertmanager} --storage.path=${rendered.alertmanagerData} --web.listen-address=127.0.0.1:${settings.alertmanagerPort} --cluster.listen-address=`,
+      umask: PRIVATE_UMASK,
+      priority: 35,
+    },
+    {
+      name: ALERT_RECEIVER,
+      command: `${process.execPath} ${rendered.alertReceiver} ${settings.alertReceiverPort}`,
+      umask: PRIVATE_UMASK,
+      priority: 35,
+      // Each notification is a JSON line on its standard output.
+      output: { stdout: ALERTS_LOG, stderr: `${ALERT_RECEIVER}.log` },
+    },
+    {
+      name: "node-exporter",
+      command: `/usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:${settings.nodeExporterPort}`,
+      umask: PRIVATE_UMASK,
+      priority: 40,
+    },
+    {
+      name: "mtail",
+      // Its socket is open to its group, nginx's workers (they send to it); a stale one is
+      // removed first, as workerd's are (it could not bind it).
+      command: `/bin/sh -c "rm -f ${rendered.mtailSocket} && exec /usr/bin/mtail --progs ${rendered.mtailPrograms} --logs unixgram://${rendered.mtailSocket} --address 127.0.0.1 --port ${settings.mtailPort} --logtostderr"`,
+      umask: GROUP_UMASK,
+      // Before nginx, which sends to its socket.
+      priority: 25,
     },
     {
       name: "watchdog",
@@ -412,6 +464,10 @@ function prepareHome(topology: Topology, processes: WorkerProcess[]): void {
       out.durableObjects,
       out.prometheusData,
       renderedFiles(out).prometheusConfig,
+      renderedFiles(out).alertmanagerConfig,
+      renderedFiles(out).alertmanagerData,
+      renderedFiles(out).mtailPrograms,
+      renderedFiles(out).alertReceiverProgram,
       ...processes.map((p) => dirname(workerdConfigOf(out, p.name))),
       out.run,
       out.workerSockets,
@@ -425,13 +481,24 @@ function prepareHome(topology: Topology, processes: WorkerProcess[]): void {
   const entered = stackUser ? { uid: renderer.uid, gid: stackUser.gid } : renderer;
   const enteredMode = stackUser ? 0o710 : 0o755;
   for (const dir of [out.home, out.workerdConfigs]) privateFolder(dir, enteredMode, entered);
-  for (const dir of [out.bundles, out.programs, renderedFiles(out).prometheusConfig])
+  const files = renderedFiles(out);
+  for (const dir of [
+    out.bundles,
+    out.programs,
+    files.prometheusConfig,
+    files.alertmanagerConfig,
+    files.mtailPrograms,
+    files.alertReceiverProgram,
+  ])
     privateFolder(dir, 0o755);
   for (const p of processes)
     privateFolder(dirname(workerdConfigOf(out, p.name)), 0o700, owners.workers);
   privateFolder(out.durableObjects, 0o700, owners.workers);
   // In compose, Prometheus keeps its data in a volume of its own.
-  if (stackUser) privateFolder(out.prometheusData, 0o700, owners.prometheus);
+  if (stackUser) {
+    privateFolder(out.prometheusData, 0o700, owners.prometheus);
+    privateFolder(files.alertmanagerData, 0o700, owners.prometheus);
+  }
   privateFolder(out.run, stackUser ? 0o750 : 0o755, entered);
   privateFolder(out.workerSockets, 0o2750, { uid: owners.workers.uid, gid: nginxWorkers!.gid });
   privateFolder(out.adminSockets, 0o700, owners.workers);
@@ -481,8 +548,8 @@ function installWorkerd(topology: Topology): void {
 }
 
 /**
- * The native stack's watchdog and rollout controller, each bundled into one file in its home, for
- * the same reason; run by this Node, which the stack's user must be able to run (not one under
+ * The native stack's watchdog, rollout controller and alert receiver, each bundled into one file
+ * in its home, for the same reason; run by this Node, which the stack's user must be able to run (not one under
  * root's home, say).
  */
 export function installWatchdog(topology: Topology): void {
@@ -505,25 +572,31 @@ export function installWatchdog(topology: Topology): void {
         `the watchdog runs as ${stackUser.name} with ${process.execPath}, which ${stackUser.name} cannot run (${tried.stderr.trim() || tried.error}): install Node where every user can run it, e.g. /usr/bin/node`,
       );
   }
-  for (const [entry, outfile] of [
-    ["scripts/stack/watchdog.ts", rendered.watchdog],
-    ["scripts/rollout/controller.ts", rendered.rolloutController],
-  ] as const) {
-    buildSync({
-      entryPoints: [join(ROOT, entry)],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      logLevel: "error",
-      // CommonJS dependencies (yaml) require Node's modules, which an ES module must create.
-      banner: {
-        js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
-      },
-    });
-    chmodSync(outfile, 0o644);
-  }
+  bundleProgram("scripts/stack/watchdog.ts", rendered.watchdog);
+  bundleProgram("scripts/rollout/controller.ts", rendered.rolloutController);
+  installAlertReceiver(topology);
+}
+
+/** The alert receiver, bundled into the home's programs (in compose, a node container runs it). */
+export const installAlertReceiver = (topology: Topology) =>
+  bundleProgram("scripts/stack/alert-receiver.ts", renderedFiles(topology.output).alertReceiver);
+
+/** One of the stack's Node programs as one file, which imports nothing from the checkout. */
+function bundleProgram(entry: string, outfile: string): void {
+  buildSync({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "error",
+    // CommonJS dependencies (yaml) require Node's modules, which an ES module must create.
+    banner: {
+      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+    },
+  });
+  chmodSync(outfile, 0o644);
 }
 
 /** Where compose's Grafana finds its admin password: a folder that only its image's user reads. */
@@ -717,6 +790,7 @@ export function renderAll(
       CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
       STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
       GATEWAY_ADDR: `unix:${gateway!.socket}`,
+      MTAIL_SOCKET: renderedFiles(where).mtailSocket,
       PUBLIC_LOCATIONS: publicLocations(settings),
       FRONT_HEADERS: frontHeaders(8),
       FRONT_HEADERS_IN_LOCATION: frontHeaders(12),
@@ -758,17 +832,28 @@ export function renderAll(
   writeFileSync(written.nginx, nginx, { mode: 0o600 });
   chmodSync(written.nginx, 0o600);
 
-  // One job per worker (the gateway, each variant), a target per process; and nginx's exporter.
+  // One job per worker (the gateway, each variant), a target per process; nginx's exporter, and
+  // the monitoring's own processes.
   const job = (name: string, targets: string[]) =>
     `  - job_name: ${name}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}`;
   const prometheus = renderTemplate(
     readFileSync(join(ROOT, "deployments/prometheus/prometheus.yml.template"), "utf8"),
     {
-      RULES_FILES: PROMETHEUS_RULES.map(
-        (file) => `  - ${join(renderedFiles(where).prometheusConfig, file)}`,
-      ).join("\n"),
+      ALERTMANAGERS: `${topology.scrapeHost("alertmanager")}:${settings.alertmanagerPort}`,
+      RULES_FILES: [...PROMETHEUS_RULES, SLO_RULES]
+        .map((file) => `  - ${join(renderedFiles(where).prometheusConfig, file)}`)
+        .join("\n"),
       SCRAPE_JOBS: [
         job("nginx", [`${topology.scrapeHost("nginx-exporter")}:${settings.exporterPort}`]),
+        job("prometheus", [`${topology.scrapeHost("prometheus")}:${settings.prometheusPort}`]),
+        job("alertmanager", [
+          `${topology.scrapeHost("alertmanager")}:${settings.alertmanagerPort}`,
+        ]),
+        job(ALERT_RECEIVER, [
+          `${topology.scrapeHost(ALERT_RECEIVER)}:${settings.alertReceiverPort}`,
+        ]),
+        job("node", [`${topology.scrapeHost("node-exporter")}:${settings.nodeExporterPort}`]),
+        job("mtail", [`${topology.scrapeHost("mtail")}:${settings.mtailPort}`]),
         ...(["gateway", ...VARIANTS] as const).map((worker) =>
           job(
             worker,
@@ -787,4 +872,17 @@ export function renderAll(
       readFileSync(join(ROOT, "deployments/prometheus", file), "utf8"),
       0o644,
     );
+
+  writeInPlace(out, join(written.prometheusConfig, SLO_RULES), sloRules(settings.slo), 0o644);
+
+  const alertmanager = renderTemplate(
+    readFileSync(join(ROOT, "deployments/alertmanager/alertmanager.yml.template"), "utf8"),
+    {
+      RECEIVER_URL: `http://${topology.scrapeHost(ALERT_RECEIVER)}:${settings.alertReceiverPort}/alerts`,
+    },
+  );
+  // No secret in it while every receiver is the local one (a real receiver's keys go in files of
+  // their own: the README's "Alerts").
+  writeInPlace(out, written.alertmanager, alertmanager, 0o644);
+  writeInPlace(out, join(written.mtailPrograms, MTAIL_PROGRAM), mtailProgram(), 0o644);
 }

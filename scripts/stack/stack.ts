@@ -20,7 +20,10 @@ import {
   ensureGrafanaPassword,
 } from "./secrets.ts";
 import {
+  ALERT_RECEIVER,
+  ALERTS_LOG,
   dockerTopology,
+  installAlertReceiver,
   installGrafanaPassword,
   installWatchdog,
   nativeTopology,
@@ -111,6 +114,16 @@ function probes(settings: Settings): Probe[] {
     ),
     httpProbe("nginx-exporter", `http://127.0.0.1:${settings.exporterPort}/metrics`, "nginx_up 1"),
     httpProbe("prometheus", `http://127.0.0.1:${settings.prometheusPort}/-/ready`),
+    httpProbe("alertmanager", `http://127.0.0.1:${settings.alertmanagerPort}/-/ready`),
+    // Healthy while the dead man's switch arrives (alert-receiver.ts): the whole alert pipeline works.
+    httpProbe(ALERT_RECEIVER, `http://127.0.0.1:${settings.alertReceiverPort}/health`),
+    httpProbe(
+      "node-exporter",
+      `http://127.0.0.1:${settings.nodeExporterPort}/metrics`,
+      "node_cpu_seconds_total",
+    ),
+    // Its program for the SLOs (deployments/mtail) compiled and loaded.
+    httpProbe("mtail", `http://127.0.0.1:${settings.mtailPort}/metrics`, "mtail_prog_loads_total"),
   ];
 }
 
@@ -192,7 +205,8 @@ function printWelcome(settings: Settings): void {
 Fortress Edge is up.
   API (HTTPS)   ${https}/predict    docs ${https}/docs    health ${https}/health
   HTTP          http://${host}:${settings.httpPort}/ (redirects to HTTPS)
-  Prometheus    http://127.0.0.1:${settings.prometheusPort}/
+  Prometheus    http://127.0.0.1:${settings.prometheusPort}/    Alertmanager http://127.0.0.1:${settings.alertmanagerPort}/
+  Alerts        ${join(paths.logs, ALERTS_LOG)} (a JSON line each notification)    Dashboard: make dashboard
   Credentials   ${paths.credentials} (API_USER, API_PASSWORD)
   Certificate   ${certificate.cert} (self-signed; pass it to --cacert)
   Consumers     npm run consumers -- add NAME   (an API key: curl -H "Authorization: Bearer fek_…"; README "Consumers")
@@ -231,12 +245,8 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   checkPorts(settings);
   const started = performance.now();
   await renderNative(settings, options);
-  // Its access log is /dev/stdout, which cannot be opened when that is a socket (as Node's child
-  // processes have): nginx's own output goes nowhere here, its errors to standard error.
-  execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  execFileSync("promtool", ["check", "config", rendered.prometheus], { stdio: "pipe" });
+  checkConfigs();
+  raiseDatagramQueue();
   for (const p of workerProcesses(settings)) rmSync(p.socket, { force: true });
   for (const variant of VARIANTS) rmSync(poolSocketOf(variant), { force: true });
   execFileSync("supervisord", ["-c", rendered.supervisord], { stdio: "inherit" });
@@ -338,6 +348,48 @@ async function status(): Promise<void> {
   if (results.some((ok) => !ok)) process.exitCode = 1;
 }
 
+/**
+ * The rendered configs, as each program checks its own: nginx's, Prometheus's (its rules too) and
+ * Alertmanager's. Its access log is /dev/stdout, which cannot be opened when that is a socket (as
+ * Node's child processes have): nginx's own output goes nowhere here, its errors to standard error.
+ */
+function checkConfigs(): void {
+  execFileSync("nginx", ["-t", "-q", "-c", rendered.nginx], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (const [tool, ...args] of [
+    ["promtool", "check", "config", rendered.prometheus],
+    ["amtool", "check-config", rendered.alertmanager],
+  ] as const) {
+    const check = spawnSync(tool, args, { encoding: "utf8" });
+    if (check.status !== 0)
+      throw new Error(`${tool} ${args.join(" ")}:\n${check.stdout}${check.stderr}`);
+  }
+}
+
+/**
+ * nginx sends mtail a datagram a /predict over a unix socket; past the socket's queue
+ * (net.unix.max_dgram_qlen, 10 by default) nginx drops the line ("send() to syslog failed"):
+ * measured, 91 lines of a burst of about 110. As root, start raises it for the sockets made from then on
+ * (mtail's) to nginx's worker_connections, the most requests that can end at once.
+ */
+const DATAGRAM_QUEUE = 4096;
+const DATAGRAM_QUEUE_SYSCTL = "/proc/sys/net/unix/max_dgram_qlen";
+
+function raiseDatagramQueue(): void {
+  const queue = Number(readFileSync(DATAGRAM_QUEUE_SYSCTL, "utf8"));
+  if (queue >= DATAGRAM_QUEUE) return;
+  if (process.getuid?.() === 0) {
+    writeFileSync(DATAGRAM_QUEUE_SYSCTL, String(DATAGRAM_QUEUE));
+    console.log(
+      `raised net.unix.max_dgram_qlen from ${queue} to ${DATAGRAM_QUEUE} (mtail's socket)`,
+    );
+  } else
+    console.warn(
+      `net.unix.max_dgram_qlen is ${queue}: under bursts mtail's socket drops /predict lines (the SLOs'); as root: sysctl -w net.unix.max_dgram_qlen=${DATAGRAM_QUEUE}`,
+    );
+}
+
 /** The certificate, the credentials and the feedback secret, each made on first use. */
 async function ensureSecrets(): Promise<void> {
   ensureCertificate();
@@ -368,6 +420,7 @@ async function renderDocker(): Promise<void> {
   await ensureSecrets();
   const topology = dockerTopology();
   renderAll(loadSettings(), topology);
+  installAlertReceiver(topology);
   installGrafanaPassword(topology, ensureGrafanaPassword());
   console.log(`rendered the docker-compose configs into ${topology.output}`);
 }
@@ -437,6 +490,12 @@ const commands: Record<string, () => Promise<void>> = {
     await renderNative(loadSettings());
     console.log(`rendered the native stack's configs into ${paths.state}`);
   },
+  // make test: each rendered config as its program reads it, without starting anything.
+  "check-configs": async () => {
+    await renderNative(loadSettings());
+    checkConfigs();
+    console.log("nginx, Prometheus and Alertmanager accept their rendered configs");
+  },
   "render-docker": renderDocker,
   compose: writeCompose,
   promote,
@@ -447,7 +506,7 @@ const commands: Record<string, () => Promise<void>> = {
 const run = commands[command ?? ""];
 if (!run) {
   console.error(
-    "usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render | render-docker | compose | promote | rollback",
+    "usage: tsx scripts/stack/stack.ts start [--benchmark] | stop | status | render | check-configs | render-docker | compose | promote | rollback",
   );
   process.exit(2);
 }
