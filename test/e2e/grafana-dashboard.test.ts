@@ -1,10 +1,18 @@
 /**
  * Grafana is not packaged for this machine, so the dashboard is proven here: after traffic of
- * every kind, each panel's query returns data from the live Prometheus.
+ * every kind, each panel's query returns data from the live Prometheus, and make dashboard's page
+ * of them shows each panel drawn, in a real browser.
  */
+import { execFile as execFileCallback } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { DASHBOARD_OUTPUT } from "../../scripts/dashboard/output.ts";
+import { ROOT } from "../../scripts/stack/settings.ts";
 import {
   basicAuth,
   call,
@@ -16,6 +24,7 @@ import {
   within,
 } from "./client.ts";
 
+const execFile = promisify(execFileCallback);
 const dashboard = JSON.parse(
   readFileSync(
     new URL("../../deployments/grafana/dashboards/fortress.json", import.meta.url),
@@ -27,7 +36,7 @@ const queries: { panel: string; expr: string }[] = dashboard.panels.flatMap((pan
 );
 
 describe("the Grafana dashboard", () => {
-  it("has data for every panel's query after traffic", async () => {
+  it("has data for every panel's query after traffic, and make dashboard draws every panel with data, as Chromium shows", async () => {
     const client = freshClient();
     const answered = await predict("I love this!");
     await predict("I love this!", { headers: { "X-Experiment-Group": "debug" } });
@@ -55,5 +64,31 @@ describe("the Grafana dashboard", () => {
     }
     expect(empty).toEqual([]);
     expect(queries.length).toBeGreaterThanOrEqual(10);
-  });
+
+    // make dashboard draws every panel from the same Prometheus, and a browser shows them all.
+    const made = await execFile(
+      process.execPath,
+      ["--import", "tsx", "scripts/dashboard/dashboard.ts", "--from", "now-15m"],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+    );
+    expect(made.stdout).not.toContain("No data");
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
+    try {
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(join(DASHBOARD_OUTPUT, "index.html")).href);
+      const images = await page.locator("img").evaluateAll((all) =>
+        (all as HTMLImageElement[]).map((img) => ({
+          title: img.alt,
+          loaded: img.complete && img.naturalWidth > 0,
+        })),
+      );
+      expect(images.map((image) => image.title)).toEqual(
+        dashboard.panels.map((panel: any) => panel.title),
+      );
+      expect(images.filter((image) => !image.loaded)).toEqual([]);
+      expect(await page.getByText("No data").count()).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
 });
