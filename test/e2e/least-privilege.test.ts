@@ -49,10 +49,22 @@ const idOf = (flag: "-u" | "-g", user: string) =>
 
 /**
  * What a process of `user` (its own group only) gets when it connects to the unix socket:
- * "connected", or the error's code.
+ * "connected", or the error's name. In Debian's Python (supervisord's, so always here): Node cannot open a
+ * unix datagram socket, which mtail's is; a stream socket's connect to it says EPROTOTYPE.
  */
 function connectAs(user: string, socket: string): string {
-  const script = `require("node:net").connect(${JSON.stringify(socket)}).on("connect", () => { console.log("connected"); process.exit(0); }).on("error", (e) => { console.log(e.code); process.exit(0); })`;
+  const script = `
+import errno, socket, sys
+def attempt(kind):
+    s = socket.socket(socket.AF_UNIX, kind)
+    try:
+        s.connect(sys.argv[1])
+        return "connected"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+got = attempt(socket.SOCK_STREAM)
+print(attempt(socket.SOCK_DGRAM) if got == "EPROTOTYPE" else got)
+`;
   const run = spawnSync(
     "setpriv",
     [
@@ -61,16 +73,17 @@ function connectAs(user: string, socket: string): string {
       "--regid",
       String(idOf("-g", user)),
       "--clear-groups",
-      process.execPath,
-      "-e",
+      "/usr/bin/python3",
+      "-c",
       script,
+      socket,
     ],
     { encoding: "utf8", timeout: 10_000 },
   );
   return run.stdout.trim() || run.stderr.trim();
 }
 
-/** Every unix socket in the runtime folder: supervisord's and nginx's pools', and workerd's in theirs. */
+/** Every unix socket in the runtime folder: supervisord's and nginx's pools', and workerd's and mtail's in theirs. */
 const sockets = () =>
   [paths.run, paths.workerSockets, paths.adminSockets].flatMap((folder) =>
     readdirSync(folder)
@@ -104,9 +117,10 @@ describe.runIf(asRoot)("started as root", () => {
         expect(connectAs(user, socket), `${user}: ${socket}`).toBe("EACCES");
   });
 
-  it("lets nginx's workers' user connect to the workers' and pools' sockets, and not to supervisord's nor the consumers' management", () => {
+  it("lets nginx's workers' user connect to the workers', pools' and mtail's sockets, and not to supervisord's nor the consumers' management", () => {
     const gateway = workerProcesses(settings).find((p) => p.worker === "gateway")!;
     expect(sockets()).toContain(gateway.adminSocket);
+    expect(sockets()).toContain(rendered.mtailSocket);
     for (const socket of sockets())
       expect(connectAs(settings.nginxWorkerUser, socket), socket).toBe(
         socket === rendered.supervisorSocket || socket === gateway.adminSocket
