@@ -11,8 +11,6 @@ export const IMAGES = {
   prometheus: "prom/prometheus:v2.53.2",
   alertmanager: "prom/alertmanager:v0.27.0",
   nodeExporter: "prom/node-exporter:v1.8.2",
-  // mtail publishes no image of its own: Debian's package, the one the native stack runs.
-  mtail: "debian:bookworm-slim",
   grafana: "grafana/grafana:11.2.2",
 };
 

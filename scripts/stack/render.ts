@@ -26,12 +26,13 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
 import { buildSync } from "esbuild";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { IMAGE_USERS } from "./images.ts";
 import { localSecrets } from "./secrets.ts";
@@ -184,10 +185,11 @@ export function renderedFiles(where: StackPaths) {
     alertmanagerData: join(where.home, "alertmanager"),
     mtailPrograms: join(where.home, "mtail-programs"),
     /**
-     * mtail's datagram socket, which nginx's workers send each /predict's line to: beside
-     * workerd's, in the folder of the stack's user's sockets that nginx's workers enter.
+     * nginx's access log, in a folder of the home that the stack's group reads (mtail tails it
+     * for the SLOs): supervisord writes, caps and rotates it; the logs folder links to it.
      */
-    mtailSocket: join(where.workerSockets, "mtail.sock"),
+    nginxLogs: join(where.home, "nginx-logs"),
+    nginxAccessLog: join(where.home, "nginx-logs", NGINX_ACCESS_LOG),
     workerd: join(where.programs, "workerd"),
     watchdog: join(where.programs, "watchdog.mjs"),
     rolloutController: join(where.programs, "rollout-controller.mjs"),
@@ -235,7 +237,7 @@ export interface Program {
    */
   startsOnceWorkersAnswer?: boolean;
   /**
-   * The log file (in the logs folder) of each stream, when they are not both <name>.log;
+   * The log file (in the logs folder, or a path) of each stream, when they are not both <name>.log;
    * "discard" keeps no file. supervisord writes every log file: it caps and rotates it.
    */
   output?: { stdout: string | "discard"; stderr: string };
@@ -270,7 +272,7 @@ export function programs(settings: Settings): Program[] {
       priority: 30,
       startsOnceWorkersAnswer: true,
       // Its access log apart from what it says.
-      output: { stdout: NGINX_ACCESS_LOG, stderr: "nginx.log" },
+      output: { stdout: rendered.nginxAccessLog, stderr: "nginx.log" },
     },
     {
       name: "nginx-exporter",
@@ -312,12 +314,10 @@ export function programs(settings: Settings): Program[] {
     },
     {
       name: "mtail",
-      // Its socket is open to its group, nginx's workers (they send to it); a stale one is
-      // removed first, as workerd's are (it could not bind it).
-      command: `/bin/sh -c "rm -f ${rendered.mtailSocket} && exec /usr/bin/mtail --progs ${rendered.mtailPrograms} --logs unixgram://${rendered.mtailSocket} --address 127.0.0.1 --port ${settings.mtailPort} --logtostderr"`,
-      umask: GROUP_UMASK,
-      // Before nginx, which sends to its socket.
-      priority: 25,
+      // It follows the file through supervisord's rotations (a rename, then a new file).
+      command: `/usr/bin/mtail --progs ${rendered.mtailPrograms} --logs ${rendered.nginxAccessLog} --address 127.0.0.1 --port ${settings.mtailPort} --logtostderr`,
+      umask: PRIVATE_UMASK,
+      priority: 40,
     },
     {
       name: "watchdog",
@@ -367,7 +367,7 @@ export function supervisordConfig(settings: Settings, topology: Topology): strin
   const log = (stream: "stdout" | "stderr", file: string) =>
     file === "discard"
       ? `${stream}_logfile=NONE`
-      : `${stream}_logfile=${join(paths.logs, file)}
+      : `${stream}_logfile=${resolve(paths.logs, file)}
 ${stream}_logfile_maxbytes=20MB
 ${stream}_logfile_backups=2`;
   const sections = programs(settings).map(
@@ -393,7 +393,9 @@ file=${rendered.supervisorSocket}
 chmod=0700
 ${stackUser ? `; The watchdog (the stack's user) wakes supervisord through it.\nchown=${stackUser.name}:${stackUser.group}\n` : ""}
 [supervisord]
-umask=${PRIVATE_UMASK}
+; The log files it makes are its own and its group's: the logs folder is root's alone, and nginx's
+; access log's folder gives its files the stack's group (setgid), whose mtail reads it.
+umask=027
 logfile=${rendered.supervisordLog}
 logfile_maxbytes=20MB
 logfile_backups=2
@@ -445,9 +447,19 @@ function prepareFolders(topology: Topology, processes: WorkerProcess[]): void {
   privateFolder(out.state, 0o700);
   for (const dir of [out.logs, join(out.state, "nginx")]) privateFolder(dir, 0o700);
   // Every log is its user's alone (logs of an earlier stack may have been made 0644).
-  for (const entry of readdirSync(out.logs)) chmodSync(join(out.logs, entry), 0o600);
+  for (const entry of readdirSync(out.logs, { withFileTypes: true }))
+    if (!entry.isSymbolicLink()) chmodSync(join(out.logs, entry.name), 0o600);
   // The home's own first: the staging folder below is in it.
   prepareHome(topology, processes);
+  // nginx's access log where `make logs` follows the others (natively: compose's is docker's).
+  const accessLog = join(out.logs, NGINX_ACCESS_LOG);
+  if (
+    topology.where === paths &&
+    !lstatSync(accessLog, { throwIfNoEntry: false })?.isSymbolicLink()
+  ) {
+    rmSync(accessLog, { force: true });
+    symlinkSync(renderedFiles(out).nginxAccessLog, accessLog);
+  }
   privateFolder(stagingOf(out), 0o700);
 }
 
@@ -468,6 +480,7 @@ function prepareHome(topology: Topology, processes: WorkerProcess[]): void {
       renderedFiles(out).alertmanagerData,
       renderedFiles(out).mtailPrograms,
       renderedFiles(out).alertReceiverProgram,
+      renderedFiles(out).nginxLogs,
       ...processes.map((p) => dirname(workerdConfigOf(out, p.name))),
       out.run,
       out.workerSockets,
@@ -498,6 +511,7 @@ function prepareHome(topology: Topology, processes: WorkerProcess[]): void {
   if (stackUser) {
     privateFolder(out.prometheusData, 0o700, owners.prometheus);
     privateFolder(files.alertmanagerData, 0o700, owners.prometheus);
+    privateFolder(files.nginxLogs, 0o2750, entered);
   }
   privateFolder(out.run, stackUser ? 0o750 : 0o755, entered);
   privateFolder(out.workerSockets, 0o2750, { uid: owners.workers.uid, gid: nginxWorkers!.gid });
@@ -790,7 +804,6 @@ export function renderAll(
       CONNECTIONS_PER_ADDRESS: String(settings.connectionsPerAddress),
       STUB_STATUS_LISTEN: `${topology.internalHost}:${settings.stubStatusPort}`,
       GATEWAY_ADDR: `unix:${gateway!.socket}`,
-      MTAIL_SOCKET: renderedFiles(where).mtailSocket,
       PUBLIC_LOCATIONS: publicLocations(settings),
       FRONT_HEADERS: frontHeaders(8),
       FRONT_HEADERS_IN_LOCATION: frontHeaders(12),

@@ -246,7 +246,6 @@ async function start(options: { benchmark: boolean }): Promise<void> {
   const started = performance.now();
   await renderNative(settings, options);
   checkConfigs();
-  raiseDatagramQueue();
   for (const p of workerProcesses(settings)) rmSync(p.socket, { force: true });
   for (const variant of VARIANTS) rmSync(poolSocketOf(variant), { force: true });
   execFileSync("supervisord", ["-c", rendered.supervisord], { stdio: "inherit" });
@@ -367,29 +366,6 @@ function checkConfigs(): void {
   }
 }
 
-/**
- * nginx sends mtail a datagram a /predict over a unix socket; past the socket's queue
- * (net.unix.max_dgram_qlen, 10 by default) nginx drops the line ("send() to syslog failed"):
- * measured, 91 lines of a burst of about 110. As root, start raises it for the sockets made from then on
- * (mtail's) to nginx's worker_connections, the most requests that can end at once.
- */
-const DATAGRAM_QUEUE = 4096;
-const DATAGRAM_QUEUE_SYSCTL = "/proc/sys/net/unix/max_dgram_qlen";
-
-function raiseDatagramQueue(): void {
-  const queue = Number(readFileSync(DATAGRAM_QUEUE_SYSCTL, "utf8"));
-  if (queue >= DATAGRAM_QUEUE) return;
-  if (process.getuid?.() === 0) {
-    writeFileSync(DATAGRAM_QUEUE_SYSCTL, String(DATAGRAM_QUEUE));
-    console.log(
-      `raised net.unix.max_dgram_qlen from ${queue} to ${DATAGRAM_QUEUE} (mtail's socket)`,
-    );
-  } else
-    console.warn(
-      `net.unix.max_dgram_qlen is ${queue}: under bursts mtail's socket drops /predict lines (the SLOs'); as root: sysctl -w net.unix.max_dgram_qlen=${DATAGRAM_QUEUE}`,
-    );
-}
-
 /** The certificate, the credentials and the feedback secret, each made on first use. */
 async function ensureSecrets(): Promise<void> {
   ensureCertificate();
@@ -491,8 +467,11 @@ const commands: Record<string, () => Promise<void>> = {
     console.log(`rendered the native stack's configs into ${paths.state}`);
   },
   // make test: each rendered config as its program reads it, without starting anything.
+  // A running stack's files are checked as they are: rendering them anew with this process's
+  // settings would leave a stack started with others (make test's limits, --benchmark) configs
+  // it does not run.
   "check-configs": async () => {
-    await renderNative(loadSettings());
+    if (!supervisordRunning()) await renderNative(loadSettings());
     checkConfigs();
     console.log("nginx, Prometheus and Alertmanager accept their rendered configs");
   },

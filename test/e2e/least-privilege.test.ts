@@ -83,7 +83,7 @@ print(attempt(socket.SOCK_DGRAM) if got == "EPROTOTYPE" else got)
   return run.stdout.trim() || run.stderr.trim();
 }
 
-/** Every unix socket in the runtime folder: supervisord's and nginx's pools', and workerd's and mtail's in theirs. */
+/** Every unix socket in the runtime folder: supervisord's and nginx's pools', and workerd's in theirs. */
 const sockets = () =>
   [paths.run, paths.workerSockets, paths.adminSockets].flatMap((folder) =>
     readdirSync(folder)
@@ -120,7 +120,6 @@ describe.runIf(asRoot)("started as root", () => {
   it("lets nginx's workers' user connect to the workers', pools' and mtail's sockets, and not to supervisord's nor the consumers' management", () => {
     const gateway = workerProcesses(settings).find((p) => p.worker === "gateway")!;
     expect(sockets()).toContain(gateway.adminSocket);
-    expect(sockets()).toContain(rendered.mtailSocket);
     for (const socket of sockets())
       expect(connectAs(settings.nginxWorkerUser, socket), socket).toBe(
         socket === rendered.supervisorSocket || socket === gateway.adminSocket
