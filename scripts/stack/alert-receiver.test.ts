@@ -7,7 +7,15 @@ const notification = (receiver: string, status = "firing") => ({
   receiver,
   status,
   groupKey: "{}:{}",
-  alerts: [{ status, labels: { alertname: "ReplicaDown", severity: "page" } }],
+  alerts: [
+    {
+      status,
+      labels: {
+        alertname: receiver === HEARTBEAT_RECEIVER ? "DeadMansSwitch" : "ReplicaDown",
+        severity: "page",
+      },
+    },
+  ],
 });
 
 let close: (() => void) | undefined;
@@ -52,6 +60,8 @@ describe("the alert receiver", () => {
     expect(notJson.status).toBe(400);
     expect(notJson.headers.get("content-type")).toBe("application/problem+json");
     expect((await post(JSON.stringify({ receiver: "page" }))).status).toBe(422);
+    // Only the receivers Alertmanager's config names: no counter or label of a client's choosing.
+    expect((await post(JSON.stringify(notification('x"\n}')))).status).toBe(422);
     expect((await post("x".repeat((1 << 20) + 1))).status).toBe(413);
     expect((await fetch(`${base}/alerts`)).status).toBe(405);
     expect((await fetch(`${base}/elsewhere`)).status).toBe(404);
@@ -70,9 +80,15 @@ describe("the alert receiver", () => {
     expect(await health()).toMatchObject({ status: 503, body: { status: "no heartbeat" } });
     await post(JSON.stringify(notification(HEARTBEAT_RECEIVER)));
     expect(await health()).toMatchObject({ status: 200, body: { secondsSinceHeartbeat: 0 } });
-    // Another receiver's notification is not a heartbeat.
+    // Another receiver's notification is not a heartbeat, nor another alert sent to heartbeat's.
     clock.now += (HEARTBEAT_STALE_SECONDS - 1) * 1000;
     await post(JSON.stringify(notification("page")));
+    await post(
+      JSON.stringify({
+        ...notification(HEARTBEAT_RECEIVER),
+        alerts: [{ labels: { alertname: "X" } }],
+      }),
+    );
     expect((await health()).status).toBe(200);
     clock.now += 1000;
     expect((await health()).status).toBe(503);

@@ -18,6 +18,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 
 /** Alertmanager's receiver (deployments/alertmanager) of the DeadMansSwitch alert. */
 export const HEARTBEAT_RECEIVER = "heartbeat";
+/**
+ * The receivers of deployments/alertmanager that notify here: anything else is refused, so that
+ * what a local user POSTs can neither grow the counts without end nor put text into /metrics.
+ */
+export const RECEIVERS = ["page", "ticket", HEARTBEAT_RECEIVER];
+const DEAD_MANS_SWITCH = "DeadMansSwitch";
 /** Three of its repeat intervals (1 m) without a heartbeat: one late notification is not a broken pipeline. */
 export const HEARTBEAT_STALE_SECONDS = 180;
 /** Alertmanager's notifications are a few KiB; anything far larger is not one. */
@@ -27,7 +33,7 @@ const MAX_BODY_BYTES = 1 << 20;
 interface Notification {
   receiver: string;
   status: "firing" | "resolved";
-  alerts: unknown[];
+  alerts: { labels?: Record<string, string> }[];
 }
 
 function isNotification(value: unknown): value is Notification {
@@ -35,7 +41,7 @@ function isNotification(value: unknown): value is Notification {
   return (
     typeof n === "object" &&
     n !== null &&
-    typeof n.receiver === "string" &&
+    RECEIVERS.includes(n.receiver) &&
     (n.status === "firing" || n.status === "resolved") &&
     Array.isArray(n.alerts)
   );
@@ -70,9 +76,18 @@ export function alertReceiver(
       return problem(res, 400, "Bad Request", "the body is not JSON");
     }
     if (!isNotification(body))
-      return problem(res, 422, "Unprocessable Content", "not an Alertmanager notification");
+      return problem(
+        res,
+        422,
+        "Unprocessable Content",
+        `not an Alertmanager notification to ${RECEIVERS.join(", ")}`,
+      );
     const received = now();
-    if (body.receiver === HEARTBEAT_RECEIVER) lastHeartbeat = received;
+    if (
+      body.receiver === HEARTBEAT_RECEIVER &&
+      body.alerts.some((alert) => alert.labels?.alertname === DEAD_MANS_SWITCH)
+    )
+      lastHeartbeat = received;
     const key = `${body.receiver}\u0000${body.status}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     write(`${JSON.stringify({ received: new Date(received).toISOString(), ...body })}\n`);
