@@ -39,6 +39,9 @@ const LOG = [
   '<190>Dec  1 22:00:00 fortress_slo: predict status=503 rt=0.004 group="debug"',
   '<190>Dec  1 22:00:00 fortress_slo: predict status=200 rt=2.000 group="debug"',
   '<190>Dec  1 22:00:00 fortress_slo: predict status=502 rt=0.000 group="debug"',
+  // As the gateway reads the header: trimmed, in any case.
+  '<190>Dec  1 22:00:00 fortress_slo: predict status=503 rt=0.004 group="Debug"',
+  '<190>Dec  1 22:00:00 fortress_slo: predict status=503 rt=0.004 group=" DEBUG "',
   // Not a line of nginx's slo format.
   "<190>Dec  1 22:00:00 something else entirely",
 ];
