@@ -1,6 +1,6 @@
 /**
- * Values in a panel's unit, as Grafana writes them: 12.3 ms, 45%, 3.2 req/s, 1.5 GiB. An axis
- * takes one scale for all its values (the largest's), so its ticks read alike.
+ * Values in a panel's unit, as Grafana writes them: 12.3 ms, 45.6%, 3.2 req/s, 1.5 GiB, 12.3 K.
+ * An axis takes one scale for all its ticks (its largest value's), so they read alike.
  */
 import type { Unit } from "./panels.ts";
 
@@ -9,48 +9,73 @@ export interface Scale {
   divisor: number;
   /** Written after each value. */
   suffix: string;
-  /** Digits after the point. */
-  digits: number;
+  /** The unit in words, for an axis's title ("" when a number is just a number). */
+  name: string;
 }
 
-const BYTES = ["B", "KiB", "MiB", "GiB", "TiB"];
-const SHORT = [
-  { at: 1e9, suffix: " B" },
-  { at: 1e6, suffix: " M" },
-  { at: 1e3, suffix: " K" },
+const TIME = [
+  { at: 86_400, suffix: " day", name: "days" },
+  { at: 3600, suffix: " hour", name: "hours" },
+  { at: 60, suffix: " min", name: "minutes" },
+  { at: 1, suffix: " s", name: "seconds" },
+  { at: 1e-3, suffix: " ms", name: "milliseconds" },
+  { at: 1e-6, suffix: " µs", name: "microseconds" },
 ];
+const SECONDS = TIME[3]!;
+const MICROSECONDS = TIME[5]!;
+const BYTES = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+/** Grafana's "short": thousands as K, Mil, Bil, Tri. */
+const SHORT = ["", " K", " Mil", " Bil", " Tri"];
 
-const digitsFor = (largest: number) => (largest >= 100 ? 0 : largest >= 10 ? 1 : 2);
+function thousands(top: number, base: number, steps: number): number {
+  let power = 0;
+  while (power < steps - 1 && top >= base ** (power + 1)) power++;
+  return power;
+}
 
 /** The scale of a unit for values up to `largest` (in absolute value). */
 export function scaleFor(unit: Unit, largest: number): Scale {
   const top = Math.abs(largest);
   switch (unit) {
-    case "s":
-      if (top < 1) return { divisor: 1e-3, suffix: " ms", digits: digitsFor(top * 1e3) };
-      return { divisor: 1, suffix: " s", digits: digitsFor(top) };
+    case "none":
+      return { divisor: 1, suffix: "", name: "" };
+    case "s": {
+      // Zero is written in seconds, as Grafana does.
+      const chosen = (top === 0 ? SECONDS : TIME.find((t) => top >= t.at)) ?? MICROSECONDS;
+      return { divisor: chosen.at, suffix: chosen.suffix, name: chosen.name };
+    }
     case "percentunit":
-      return { divisor: 0.01, suffix: "%", digits: top >= 0.1 ? 0 : top >= 0.01 ? 1 : 2 };
+      return { divisor: 0.01, suffix: "%", name: "percent" };
     case "percent":
-      return { divisor: 1, suffix: "%", digits: digitsFor(top) };
-    case "reqps":
-      return { divisor: 1, suffix: " req/s", digits: digitsFor(top) };
+      return { divisor: 1, suffix: "%", name: "percent" };
+    case "reqps": {
+      const power = thousands(top, 1000, SHORT.length);
+      return {
+        divisor: 1000 ** power,
+        suffix: `${SHORT[power] ?? ""} req/s`,
+        name: "requests per second",
+      };
+    }
     case "bytes": {
-      let power = 0;
-      while (power < BYTES.length - 1 && top >= 1024 ** (power + 1)) power++;
-      return { divisor: 1024 ** power, suffix: ` ${BYTES[power]}`, digits: power === 0 ? 0 : 1 };
+      const power = thousands(top, 1024, BYTES.length);
+      return { divisor: 1024 ** power, suffix: ` ${BYTES[power] ?? ""}`, name: BYTES[power] ?? "" };
     }
     case "short": {
-      const step = SHORT.find((s) => top >= s.at);
-      return step
-        ? { divisor: step.at, suffix: step.suffix, digits: 1 }
-        : { divisor: 1, suffix: "", digits: Number.isInteger(largest) ? 0 : digitsFor(top) };
+      const power = thousands(top, 1000, SHORT.length);
+      return { divisor: 1000 ** power, suffix: SHORT[power] ?? "", name: "" };
     }
   }
 }
 
+/** A number with about three significant digits, no trailing zeros (Grafana's auto decimals). */
+export function formatNumber(value: number): string {
+  if (value === 0) return "0";
+  const digits = Math.min(4, Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value)))));
+  return String(Number(value.toFixed(digits)));
+}
+
 export const formatIn = (scale: Scale, value: number) =>
-  `${(value / scale.divisor).toFixed(scale.digits)}${scale.suffix}`;
+  `${formatNumber(value / scale.divisor)}${scale.suffix}`;
 
 /** One value on its own (a stat's, a bar's), in the scale it alone would have. */
 export const formatValue = (unit: Unit, value: number) => formatIn(scaleFor(unit, value), value);
