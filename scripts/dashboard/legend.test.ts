@@ -1,21 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { legendLayout, legendNames, legendValues } from "./legend.ts";
-import { type Panel, parsePanel } from "./panels.ts";
+import { panelOf } from "./test-panel.ts";
 import type { Series } from "./series.ts";
 
-const panelOf = (type: string, defaults: object = {}, options: object = {}): Panel =>
-  parsePanel(
-    {
-      id: 1,
-      title: "A panel",
-      type,
-      gridPos: { x: 0, y: 0, w: 12, h: 8 },
-      fieldConfig: { defaults },
-      options,
-      targets: [{ expr: "q", legendFormat: "{{job}}" }],
-    },
-    0,
-  );
 const seriesOf = (name: string, values: (number | null)[]): Series => ({
   name,
   labels: {},

@@ -1,24 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { vegaLitePng } from "../chart-png.ts";
 import { GRAFANA_COLORS } from "./colors.ts";
-import { type Panel, parsePanel } from "./panels.ts";
+import { panelOf } from "./test-panel.ts";
 import type { QueryRange } from "./prometheus.ts";
 import type { Series } from "./series.ts";
 import { bars, hasData, noDataSpec, panelSpec, statTiles } from "./specs.ts";
 
-const panelOf = (type: string, defaults: object = {}, options: object = {}): Panel =>
-  parsePanel(
-    {
-      id: 1,
-      title: "A panel",
-      type,
-      gridPos: { x: 0, y: 0, w: 12, h: 8 },
-      fieldConfig: { defaults },
-      options,
-      targets: [{ expr: "q", legendFormat: "{{job}}" }],
-    },
-    0,
-  );
 const seriesOf = (name: string, values: (number | null)[], labels = {}): Series => ({
   name,
   labels,
