@@ -3,11 +3,12 @@
  * supervisord (which caps and rotates it, so no program needs telling to reopen one), and every
  * line with its time.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { programs, rendered } from "../../scripts/stack/render.ts";
+import { NGINX_ACCESS_LOG, programs, rendered } from "../../scripts/stack/render.ts";
 import { paths } from "../../scripts/stack/settings.ts";
 import { pidOf } from "../../scripts/stack/supervisor.ts";
 import { basicAuth, predict, settings } from "./client.ts";
@@ -20,13 +21,24 @@ const TIMES = {
     /^(\{"time":"|ts=)?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}/,
   "nginx's error log, the exporter's (Go's log package)": /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} /,
   "workerd's structured logging (ms since the epoch)": /^\{"timestamp":"?\d{13}"?,/,
+  "glog's (mtail's): level, month and day, time": /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d{6} /,
 };
 
 describe("the stack's logs", () => {
-  it("are the stack's user's alone: the folder 0700, every file in it 0600", () => {
+  it("are root's alone (the folder 0700, no file open to others), but nginx's access log, which the stack's group reads (mtail)", () => {
     expect(statSync(paths.logs).mode & 0o777).toBe(0o700);
-    for (const name of readdirSync(paths.logs))
-      expect(statSync(join(paths.logs, name)).mode & 0o777, name).toBe(0o600);
+    const asRoot = process.getuid?.() === 0;
+    for (const name of readdirSync(paths.logs)) {
+      const file = statSync(join(paths.logs, name));
+      expect(file.mode & 0o027, name).toBe(0);
+      if (asRoot && name !== NGINX_ACCESS_LOG) expect(file.gid, name).toBe(0);
+    }
+    // A link to the home's folder of it, root's, entered and read by the stack's group alone.
+    expect(readlinkSync(join(paths.logs, NGINX_ACCESS_LOG))).toBe(rendered.nginxAccessLog);
+    const folder = statSync(rendered.nginxLogs);
+    expect(folder.mode & 0o7777).toBe(asRoot ? 0o2750 : 0o700);
+    expect(statSync(rendered.nginxAccessLog).mode & 0o777).toBe(0o640);
+    if (asRoot) expect(folder.gid).toBe(Number(execFileSync("id", ["-g", settings.stackUser])));
   });
 
   it("are written by supervisord alone, each capped at 20 MB with two older files kept: no program holds a file of the logs folder open", () => {

@@ -23,14 +23,17 @@ async function until<T>(
 
 describe("Prometheus", () => {
   it("has every process as a target, up, with job and instance", async () => {
-    const expected = workerProcesses(settings).length + 1; // + the nginx exporter
+    // The monitoring's own: the nginx exporter, Prometheus, Alertmanager and its receiver, node
+    // exporter, mtail.
+    const monitoring = ["nginx", "prometheus", "alertmanager", "alert-receiver", "node", "mtail"];
+    const expected = workerProcesses(settings).length + monitoring.length;
     const up = await until(
       () => prometheusQuery("up == 1"),
       (r) => r.length === expected,
     );
     expect(up).toHaveLength(expected);
     const jobs = up.map((r) => r.metric.job).sort();
-    expect(new Set(jobs)).toEqual(new Set(["gateway", "nginx", ...VARIANTS]));
+    expect(new Set(jobs)).toEqual(new Set(["gateway", ...monitoring, ...VARIANTS]));
     for (const variant of VARIANTS)
       expect(jobs.filter((j) => j === variant)).toHaveLength(settings.variants[variant].replicas);
   });
