@@ -5,7 +5,14 @@ import { workerProcesses } from "../../scripts/stack/settings.ts";
 import { VARIANTS } from "../../workers/manifest.ts";
 
 // Clients' requests: the gateway's shadow copies are counted apart (route="shadow").
-const gatewayRequests = () => prometheusValue('sum(fortress_requests_total{route!="shadow"})');
+/**
+ * The gateway's requests, from its series scraped in the last 15 s only: a series an earlier
+ * process had, last scraped before Prometheus itself restarted (the faults rows stop it), gets no
+ * staleness marker and lingers for the 5-minute lookback; its end would move the sum.
+ */
+const SERIES = 'fortress_requests_total{route!="shadow"}';
+const gatewayRequests = () =>
+  prometheusValue(`sum(${SERIES} and (time() - timestamp(${SERIES}) < 15))`);
 
 async function until<T>(
   read: () => Promise<T>,
