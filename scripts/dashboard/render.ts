@@ -1,6 +1,6 @@
 /**
- * The dashboard drawn into a folder: a PNG a panel and a page of them. Also what a README's
- * picture is made with: `renderDashboard` for all of it, `renderPanel` for one panel's PNG.
+ * The dashboard drawn into a folder: a PNG a panel and a page of them (make dashboard's, and the
+ * README's picture, one of those PNGs).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +27,7 @@ export interface Rendered {
   noData: string[];
 }
 
-export async function renderPanel(
+async function renderPanel(
   panel: Panel,
   range: TimeRange,
   prometheus: string,

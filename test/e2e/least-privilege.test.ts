@@ -49,22 +49,10 @@ const idOf = (flag: "-u" | "-g", user: string) =>
 
 /**
  * What a process of `user` (its own group only) gets when it connects to the unix socket:
- * "connected", or the error's name. In Debian's Python (supervisord's, so always here): Node cannot open a
- * unix datagram socket, which mtail's is; a stream socket's connect to it says EPROTOTYPE.
+ * "connected", or the error's code.
  */
 function connectAs(user: string, socket: string): string {
-  const script = `
-import errno, socket, sys
-def attempt(kind):
-    s = socket.socket(socket.AF_UNIX, kind)
-    try:
-        s.connect(sys.argv[1])
-        return "connected"
-    except OSError as e:
-        return errno.errorcode[e.errno]
-got = attempt(socket.SOCK_STREAM)
-print(attempt(socket.SOCK_DGRAM) if got == "EPROTOTYPE" else got)
-`;
+  const script = `require("node:net").connect(${JSON.stringify(socket)}).on("connect", () => { console.log("connected"); process.exit(0); }).on("error", (e) => { console.log(e.code); process.exit(0); })`;
   const run = spawnSync(
     "setpriv",
     [
@@ -73,10 +61,9 @@ print(attempt(socket.SOCK_DGRAM) if got == "EPROTOTYPE" else got)
       "--regid",
       String(idOf("-g", user)),
       "--clear-groups",
-      "/usr/bin/python3",
-      "-c",
+      process.execPath,
+      "-e",
       script,
-      socket,
     ],
     { encoding: "utf8", timeout: 10_000 },
   );
@@ -117,7 +104,7 @@ describe.runIf(asRoot)("started as root", () => {
         expect(connectAs(user, socket), `${user}: ${socket}`).toBe("EACCES");
   });
 
-  it("lets nginx's workers' user connect to the workers', pools' and mtail's sockets, and not to supervisord's nor the consumers' management", () => {
+  it("lets nginx's workers' user connect to the workers' and pools' sockets, and not to supervisord's nor the consumers' management", () => {
     const gateway = workerProcesses(settings).find((p) => p.worker === "gateway")!;
     expect(sockets()).toContain(gateway.adminSocket);
     for (const socket of sockets())
